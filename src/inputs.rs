@@ -1,0 +1,268 @@
+//! Which files a check reads, and reading them.
+//!
+//! Directories are walked recursively, honouring `.gitignore` and `.ignore` and skipping hidden
+//! entries, and only `.yaml`, `.yml` and `.json` files are taken from them. A file named on the
+//! command line is always read, whatever its name: that is how pre-commit passes files.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::source::SourceFile;
+
+/// Extensions read when walking a directory.
+const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// One file to check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// The name reports use: the path as reached from the argument, without a leading `./`.
+    pub name: String,
+    /// Where to read it from.
+    pub origin: Origin,
+}
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+/// A path that could not be walked or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct InputError {
+    /// The path as reports show it.
+    pub name: String,
+    /// What went wrong.
+    pub message: String,
+    /// One-based line of the problem, when it is inside the file (e.g. invalid UTF-8).
+    pub line: Option<usize>,
+}
+
+/// Expand the command-line `paths` into the sorted, de-duplicated list of files to check.
+/// `stdin_name` names standard input in reports.
+pub fn collect(paths: &[PathBuf], stdin_name: &str) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input {
+                name: stdin_name.to_string(),
+                origin: Origin::Stdin,
+            });
+        } else if path.is_dir() {
+            walk(path, &mut inputs, &mut errors);
+        } else if path.exists() || path.is_symlink() {
+            inputs.push(Input {
+                name: display_name(path),
+                origin: Origin::File(path.clone()),
+            });
+        } else {
+            errors.push(InputError {
+                name: display_name(path),
+                message: "no such file or directory".into(),
+                line: None,
+            });
+        }
+    }
+    inputs.sort();
+    inputs.dedup_by(|a, b| a.name == b.name);
+    (inputs, errors)
+}
+
+fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(true)
+        // A checkout without `.git` (a tarball, a CI cache) should still honour `.gitignore`.
+        .require_git(false)
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                let path = entry.path();
+                let wanted = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e));
+                if is_file && wanted {
+                    inputs.push(Input {
+                        name: display_name(path),
+                        origin: Origin::File(path.to_path_buf()),
+                    });
+                }
+            }
+            Err(error) => errors.push(walk_error(root, error)),
+        }
+    }
+}
+
+fn walk_error(root: &Path, error: ignore::Error) -> InputError {
+    let path = error_path(&error).unwrap_or(root).to_path_buf();
+    let message = match error.io_error() {
+        Some(io) => io.to_string(),
+        None if matches!(innermost(&error), ignore::Error::Loop { .. }) => {
+            "symbolic link loop".into()
+        }
+        None => error.to_string(),
+    };
+    InputError {
+        name: display_name(&path),
+        message,
+        line: None,
+    }
+}
+
+fn innermost(error: &ignore::Error) -> &ignore::Error {
+    match error {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => innermost(err),
+        other => other,
+    }
+}
+
+fn error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// The path without a leading `./`, with `/` separators as written.
+fn display_name(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut name: &str = &text;
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest.trim_start_matches('/');
+    }
+    if name.is_empty() {
+        ".".into()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Read `input` as UTF-8 text.
+pub fn read(input: &Input) -> Result<SourceFile, InputError> {
+    let error = |message: String, line: Option<usize>| InputError {
+        name: input.name.clone(),
+        message,
+        line,
+    };
+    let bytes = match &input.origin {
+        Origin::File(path) => std::fs::read(path).map_err(|e| error(io_message(&e), None))?,
+        Origin::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| error(format!("cannot read standard input: {e}"), None))?;
+            bytes
+        }
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(error(
+            "the file is UTF-16; Kubernetes manifests must be UTF-8".into(),
+            Some(1),
+        ));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(input.name.clone(), text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..valid]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            Err(error(
+                format!("not valid UTF-8 (byte {valid} on line {line})"),
+                Some(line),
+            ))
+        }
+    }
+}
+
+fn io_message(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(inputs: &[Input]) -> Vec<&str> {
+        inputs.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn walks_manifests_sorted_and_skips_ignored_and_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "b.yaml",
+            "a/x.yml",
+            "a/y.json",
+            "notes.txt",
+            ".hidden/h.yaml",
+            "build/out.yaml",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "a: 1\n").unwrap();
+        }
+        std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        let (inputs, errors) = collect(&[root.to_path_buf()], "-");
+        assert!(errors.is_empty(), "{errors:?}");
+        let prefix = format!("{}/", root.display());
+        let relative: Vec<_> = names(&inputs)
+            .into_iter()
+            .map(|n| n.trim_start_matches(&prefix).to_string())
+            .collect();
+        assert_eq!(relative, ["a/x.yml", "a/y.json", "b.yaml"]);
+    }
+
+    #[test]
+    fn explicit_files_are_always_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join("manifest.txt");
+        std::fs::write(&odd, "a: 1\n").unwrap();
+        let (inputs, errors) = collect(&[odd.clone(), odd], "-");
+        assert!(errors.is_empty());
+        assert_eq!(inputs.len(), 1);
+    }
+
+    #[test]
+    fn missing_paths_and_bad_encodings_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, errors) = collect(&[dir.path().join("nope.yaml")], "-");
+        assert_eq!(errors[0].message, "no such file or directory");
+
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, b"a: 1\nb: \xff\n").unwrap();
+        let input = Input {
+            name: "bad.yaml".into(),
+            origin: Origin::File(bad),
+        };
+        let error = read(&input).unwrap_err();
+        assert_eq!(error.line, Some(2));
+    }
+
+    #[test]
+    fn display_names_drop_the_leading_dot_slash() {
+        assert_eq!(display_name(Path::new("./k8s/a.yaml")), "k8s/a.yaml");
+        assert_eq!(display_name(Path::new(".")), ".");
+    }
+}

@@ -1,0 +1,17 @@
+//! admit: check Kubernetes manifests against Kubewarden WebAssembly policies and report each
+//! violation at the YAML node that causes it.
+//!
+//! Data flows one way, and the module tree shows it:
+//! [`inputs`] -> [`documents`] -> [`objects`] -> [`requests`] -> [`policies`] -> [`findings`]
+//! -> [`reports`]. [`check`] wires them together; [`cli`] parses the command line.
+
+pub mod check;
+pub mod cli;
+pub mod documents;
+pub mod findings;
+pub mod inputs;
+pub mod objects;
+pub mod policies;
+pub mod reports;
+pub mod requests;
+pub mod source;

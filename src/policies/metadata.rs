@@ -1,0 +1,148 @@
+//! The `io.kubewarden.metadata` custom section: what a policy says about itself.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::rules::Rule;
+
+/// Name of the custom section Kubewarden policies carry their metadata in.
+pub const METADATA_SECTION: &str = "io.kubewarden.metadata";
+
+/// Annotation holding a policy's human title, which admit uses as the policy id.
+pub const TITLE_ANNOTATION: &str = "io.kubewarden.policy.title";
+
+/// Policy metadata as `kwctl annotate` writes it (camelCase JSON).
+///
+/// Only the fields admit acts on are typed; unknown keys are accepted, as Kubewarden does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    /// Protocol version reported by the policy (`v1`, or `Unknown` for non-waPC modes).
+    #[serde(default)]
+    pub protocol_version: Option<String>,
+    /// Which admission requests the policy wants to see.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Whether the policy may answer with a mutated object.
+    #[serde(default)]
+    pub mutating: bool,
+    /// Free-form annotations (title, description, severity, ...).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// How the module is run.
+    #[serde(default)]
+    pub execution_mode: ExecutionMode,
+    /// Whether requests are Kubernetes admission requests or raw documents.
+    #[serde(default)]
+    pub policy_type: PolicyType,
+    /// Kubernetes resources the policy asks to read through host capabilities.
+    #[serde(default)]
+    pub context_aware_resources: Vec<ContextAwareResource>,
+}
+
+impl Metadata {
+    /// The policy's title annotation, when it has a non-empty one.
+    pub fn title(&self) -> Option<&str> {
+        self.annotations
+            .get(TITLE_ANNOTATION)
+            .map(String::as_str)
+            .filter(|title| !title.trim().is_empty())
+    }
+}
+
+/// The four ways Kubewarden runs a module.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecutionMode {
+    /// waPC calls (`validate`, `validate_settings`): the default.
+    #[default]
+    #[serde(rename = "kubewarden-wapc")]
+    KubewardenWapc,
+    /// A WASI command fed JSON on stdin.
+    #[serde(rename = "wasi")]
+    Wasi,
+    /// An OPA module built with `opa build -t wasm`.
+    #[serde(rename = "opa")]
+    Opa,
+    /// A Gatekeeper constraint template compiled to Wasm.
+    #[serde(rename = "gatekeeper")]
+    Gatekeeper,
+}
+
+impl std::fmt::Display for ExecutionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExecutionMode::KubewardenWapc => "kubewarden-wapc",
+            ExecutionMode::Wasi => "wasi",
+            ExecutionMode::Opa => "opa",
+            ExecutionMode::Gatekeeper => "gatekeeper",
+        })
+    }
+}
+
+/// What a policy's requests carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyType {
+    /// Kubernetes AdmissionRequests.
+    #[default]
+    Kubernetes,
+    /// The document itself, for policies over non-Kubernetes YAML and JSON.
+    Raw,
+}
+
+/// A Kubernetes resource type a context-aware policy may read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextAwareResource {
+    /// `group/version` or `v1`.
+    pub api_version: String,
+    /// The resource's kind.
+    pub kind: String,
+}
+
+/// Read the metadata section of a Wasm module.
+///
+/// `Ok(None)` means the module has no metadata (it then applies to every object); an error
+/// means the section exists but is not valid metadata, or the bytes are not a Wasm module.
+pub fn read_metadata(wasm: &[u8]) -> Result<Option<Metadata>, String> {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| format!("not a valid WebAssembly module: {e}"))?;
+        if let wasmparser::Payload::CustomSection(section) = payload
+            && section.name() == METADATA_SECTION
+        {
+            return serde_json::from_slice(section.data())
+                .map(Some)
+                .map_err(|e| format!("invalid {METADATA_SECTION} section: {e}"));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_metadata_from_a_custom_section() {
+        let wasm = wat::parse_str(
+            r#"(module (@custom "io.kubewarden.metadata" "{\"rules\":[],\"mutating\":true,\"annotations\":{\"io.kubewarden.policy.title\":\"t\"}}"))"#,
+        )
+        .unwrap();
+        let metadata = read_metadata(&wasm).unwrap().unwrap();
+        assert!(metadata.mutating);
+        assert_eq!(metadata.title(), Some("t"));
+        assert_eq!(metadata.execution_mode, ExecutionMode::KubewardenWapc);
+    }
+
+    #[test]
+    fn module_without_metadata_has_none() {
+        let wasm = wat::parse_str("(module)").unwrap();
+        assert_eq!(read_metadata(&wasm).unwrap(), None);
+    }
+
+    #[test]
+    fn garbage_is_not_a_module() {
+        assert!(read_metadata(b"apiVersion: v1").is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! Kubewarden policies: reading their metadata, deciding which requests they apply to, and
+//! evaluating requests with them inside a sandboxed wasmtime instance.
+//!
+//! [`CompiledPolicy`] is compiled once and shared; [`PolicyInstance`] is the cheap, per-use
+//! state that calls into the guest.
+
+pub mod host_capabilities;
+pub mod metadata;
+mod policy;
+pub mod protocol;
+pub mod rules;
+mod runtime;
+pub mod wapc;
+
+pub use metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
+pub use policy::{CompiledPolicy, LoadError, PolicyInstance};
+pub use protocol::{Settings, SettingsValidationResponse, ValidationResponse, Violation};
+pub use runtime::{Limits, PolicyRuntime};
+pub use wapc::CallError;

@@ -1,0 +1,194 @@
+//! A policy compiled once and shared ([`CompiledPolicy`]), and the cheap per-use instance
+//! that evaluates requests with it ([`PolicyInstance`]).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use wasmtime::{InstancePre, Linker, Module};
+
+use super::metadata::{ExecutionMode, Metadata, read_metadata};
+use super::protocol::{
+    Settings, SettingsValidationResponse, ValidationRequest, ValidationResponse,
+};
+use super::rules::any_rule_matches;
+use super::runtime::{Limits, PolicyRuntime};
+use super::wapc::{self, CallError, GuestState, WapcInstance};
+use crate::requests::AdmissionRequest;
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The policy path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a module wasmtime can compile, or its metadata is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The module needs an execution mode admit does not run yet.
+    #[error("execution mode `{0}` is not supported yet; only kubewarden-wapc policies run")]
+    UnsupportedMode(ExecutionMode),
+}
+
+/// A policy ready to evaluate: compiled, its imports resolved, its settings attached.
+///
+/// `Send + Sync`: one per run, shared by every thread that evaluates with it.
+pub struct CompiledPolicy {
+    id: String,
+    path: PathBuf,
+    metadata: Option<Metadata>,
+    settings: Settings,
+    pre: InstancePre<GuestState>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for CompiledPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledPolicy")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompiledPolicy {
+    /// Read, inspect and compile the module at `path`.
+    pub fn load(
+        runtime: &PolicyRuntime,
+        path: &Path,
+        settings: Settings,
+    ) -> Result<Self, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let fallback_id = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Self::from_bytes(runtime, &bytes, path, fallback_id, settings)
+    }
+
+    /// Compile `bytes`; `fallback_id` names the policy when its metadata has no title.
+    pub fn from_bytes(
+        runtime: &PolicyRuntime,
+        bytes: &[u8],
+        path: &Path,
+        fallback_id: String,
+        settings: Settings,
+    ) -> Result<Self, LoadError> {
+        let metadata = read_metadata(bytes).map_err(LoadError::Invalid)?;
+        let mode = metadata
+            .as_ref()
+            .map(|m| m.execution_mode)
+            .unwrap_or_default();
+        if mode != ExecutionMode::KubewardenWapc {
+            return Err(LoadError::UnsupportedMode(mode));
+        }
+        let module = Module::new(runtime.engine(), bytes)
+            .map_err(|e| LoadError::Invalid(format!("cannot compile: {e:#}")))?;
+        if module.exports().any(|e| e.name().starts_with("opa_")) {
+            return Err(LoadError::Invalid(
+                "this is an OPA module: waPC mode cannot run it (OPA and Gatekeeper modes are not supported yet)"
+                    .into(),
+            ));
+        }
+        let mut linker = Linker::new(runtime.engine());
+        wapc::link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let id = metadata
+            .as_ref()
+            .and_then(Metadata::title)
+            .map(str::to_string)
+            .unwrap_or(fallback_id);
+        Ok(CompiledPolicy {
+            id,
+            path: path.to_path_buf(),
+            metadata,
+            settings,
+            pre,
+            limits: runtime.limits(),
+        })
+    }
+
+    /// The policy's id: its metadata title, else its file name without `.wasm`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the module was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The module's metadata, when it has any.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
+    /// The settings every call receives.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether the policy wants to see `request`: one of its metadata rules matches, or it has
+    /// no metadata at all.
+    pub fn applies_to(&self, request: &AdmissionRequest) -> bool {
+        self.metadata
+            .as_ref()
+            .is_none_or(|metadata| any_rule_matches(&metadata.rules, request))
+    }
+
+    /// A fresh instance, started up and ready for calls.
+    pub fn instantiate(&self) -> Result<PolicyInstance<'_>, CallError> {
+        Ok(PolicyInstance {
+            policy: self,
+            guest: WapcInstance::start(&self.pre, self.limits)?,
+        })
+    }
+}
+
+/// One live instance of a [`CompiledPolicy`]. Reuse it while calls succeed; drop it after a
+/// failure and instantiate again.
+pub struct PolicyInstance<'p> {
+    policy: &'p CompiledPolicy,
+    guest: WapcInstance,
+}
+
+impl PolicyInstance<'_> {
+    /// Ask the policy whether its settings are valid.
+    pub fn validate_settings(&mut self) -> Result<SettingsValidationResponse, CallError> {
+        let payload = serde_json::to_vec(self.policy.settings())
+            .map_err(|e| CallError::Trap(format!("cannot serialize settings: {e}")))?;
+        let response = self.guest.call("validate_settings", &payload)?;
+        serde_json::from_slice(&response).map_err(|e| {
+            CallError::Guest(format!(
+                "answered validate_settings with an invalid response: {e}"
+            ))
+        })
+    }
+
+    /// Evaluate one request (an AdmissionRequest, or the raw document for raw policies).
+    pub fn validate(&mut self, request: &impl Serialize) -> Result<ValidationResponse, CallError> {
+        let payload = serde_json::to_vec(&ValidationRequest {
+            request,
+            settings: self.policy.settings(),
+        })
+        .map_err(|e| CallError::Trap(format!("cannot serialize the request: {e}")))?;
+        let response = self.guest.call("validate", &payload)?;
+        serde_json::from_slice(&response).map_err(|e| {
+            CallError::Guest(format!("answered validate with an invalid response: {e}"))
+        })
+    }
+
+    /// Log records the guest produced since the last call.
+    pub fn take_logs(&mut self) -> Vec<super::host_capabilities::GuestLog> {
+        self.guest.take_logs()
+    }
+}

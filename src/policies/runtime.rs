@@ -1,0 +1,143 @@
+//! The one wasmtime [`Engine`] of a run, and the limits every policy instance runs under.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, ResourceLimiter};
+
+/// How often the epoch advances. Deadlines are counted in these ticks, so this is the
+/// granularity of `--policy-timeout`; a tick costs the guest nothing.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits every guest call runs under, so that a hostile or buggy policy cannot hang or
+/// exhaust the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall time for one call (start-up, `validate_settings` or `validate`).
+    pub timeout: Duration,
+    /// Largest linear memory an instance may grow to, in bytes.
+    pub memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(2),
+            memory: 256 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The epoch deadline, in ticks, that corresponds to [`Limits::timeout`].
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        let ticks = self.timeout.as_nanos() / EPOCH_TICK.as_nanos();
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+}
+
+/// The compilation and execution environment shared by every policy of a run.
+///
+/// Expensive to create, cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct PolicyRuntime {
+    engine: Engine,
+    limits: Limits,
+}
+
+impl PolicyRuntime {
+    /// A runtime whose guest calls are bounded by `limits`.
+    pub fn new(limits: Limits) -> Result<Self, wasmtime::Error> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        start_epoch_ticker(&engine);
+        Ok(PolicyRuntime { engine, limits })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits guest calls run under.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+/// Advance the epoch of every engine created in this process from one background thread.
+///
+/// The thread holds only weak references, so an engine that is dropped stops being ticked.
+fn start_epoch_ticker(engine: &Engine) {
+    static TICKER: OnceLock<std::sync::Mutex<Vec<wasmtime::EngineWeak>>> = OnceLock::new();
+    let mut started = false;
+    let engines = TICKER.get_or_init(|| {
+        started = true;
+        std::sync::Mutex::new(Vec::new())
+    });
+    if let Ok(mut list) = engines.lock() {
+        list.push(engine.weak());
+    }
+    if started {
+        std::thread::Builder::new()
+            .name("admit-epoch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(EPOCH_TICK);
+                    if let Ok(mut list) = engines.lock() {
+                        list.retain(|weak| match weak.upgrade() {
+                            Some(engine) => {
+                                engine.increment_epoch();
+                                true
+                            }
+                            None => false,
+                        });
+                    }
+                }
+            })
+            .ok();
+    }
+}
+
+/// Caps an instance's memory and remembers when a guest hit the cap, so that the resulting
+/// trap can be explained ("tried to grow memory past 256 MiB") instead of surfacing as a bare
+/// `unreachable`.
+#[derive(Debug)]
+pub(crate) struct MemoryCap {
+    max: usize,
+    pub(crate) denied: bool,
+}
+
+impl MemoryCap {
+    pub(crate) fn new(max: usize) -> Self {
+        MemoryCap { max, denied: false }
+    }
+
+    /// The cap in MiB, for messages.
+    pub(crate) fn max_mib(&self) -> usize {
+        self.max / (1024 * 1024)
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.max;
+        self.denied |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}

@@ -1,0 +1,361 @@
+//! The host side of the waPC protocol (spec §2): the nine `wapc` imports, WASI preview1 for
+//! `wasm32-wasip1` and TinyGo guests, start-up, and one call.
+//!
+//! A [`WapcInstance`] is one Store and one instance. It is cheap to create from the policy's
+//! `InstancePre`, reused across calls while it behaves, and thrown away after any failure,
+//! because a guest that trapped or timed out may have left its memory inconsistent.
+
+use wasmtime::{Caller, Extern, InstancePre, Linker, Memory, Store, Trap, TypedFunc};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+use super::host_capabilities::{self, GuestLog, HostCall};
+use super::runtime::{Limits, MemoryCap};
+
+/// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
+const CAPTURED_OUTPUT: usize = 1024 * 1024;
+
+/// The state of one guest instance, owned by its wasmtime `Store`.
+pub struct GuestState {
+    wasi: WasiP1Ctx,
+    memory_cap: MemoryCap,
+    operation: String,
+    payload: Vec<u8>,
+    guest_response: Option<Vec<u8>>,
+    guest_error: Option<String>,
+    host_response: Option<Vec<u8>>,
+    host_error: Option<String>,
+    logs: Vec<GuestLog>,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl GuestState {
+    fn new(limits: &Limits) -> Self {
+        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT);
+        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT);
+        // No arguments, no environment, no preopened directories, no network: a policy gets
+        // clocks and randomness and nothing of the machine it runs on.
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build_p1();
+        GuestState {
+            wasi,
+            memory_cap: MemoryCap::new(limits.memory),
+            operation: String::new(),
+            payload: Vec::new(),
+            guest_response: None,
+            guest_error: None,
+            host_response: None,
+            host_error: None,
+            logs: Vec::new(),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// Why a guest call did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The guest returned failure, with its own message.
+    #[error("{0}")]
+    Guest(String),
+    /// The guest ran past its deadline.
+    #[error("exceeded its {0} time limit")]
+    Timeout(String),
+    /// The guest tried to grow its memory past the cap.
+    #[error("tried to grow memory past {0} MiB")]
+    OutOfMemory(usize),
+    /// The guest trapped or called `proc_exit` with a non-zero code.
+    #[error("{0}")]
+    Trap(String),
+}
+
+/// Add the waPC imports and WASI preview1 to `linker`.
+pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    p1::add_to_linker_sync(linker, |state| &mut state.wasi)?;
+
+    linker.func_wrap(
+        "wapc",
+        "__guest_request",
+        |mut caller: Caller<'_, GuestState>, op_ptr: i32, ptr: i32| {
+            let memory = memory(&mut caller)?;
+            let payload = std::mem::take(&mut caller.data_mut().payload);
+            let written = write(&memory, &mut caller, ptr, &payload);
+            caller.data_mut().payload = payload;
+            written?;
+            let operation = std::mem::take(&mut caller.data_mut().operation);
+            let written = write(&memory, &mut caller, op_ptr, operation.as_bytes());
+            caller.data_mut().operation = operation;
+            written
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_response",
+        |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
+            let bytes = read(&mut caller, ptr, len)?;
+            caller.data_mut().guest_response = Some(bytes);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_error",
+        |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
+            let bytes = read(&mut caller, ptr, len)?;
+            // Lossy rather than a trap: a garbled message is still worth showing.
+            caller.data_mut().guest_error = Some(String::from_utf8_lossy(&bytes).into_owned());
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_call",
+        |mut caller: Caller<'_, GuestState>,
+         bd_ptr: i32,
+         bd_len: i32,
+         ns_ptr: i32,
+         ns_len: i32,
+         op_ptr: i32,
+         op_len: i32,
+         ptr: i32,
+         len: i32|
+         -> wasmtime::Result<i32> {
+            let binding = read_string(&mut caller, bd_ptr, bd_len)?;
+            let namespace = read_string(&mut caller, ns_ptr, ns_len)?;
+            let operation = read_string(&mut caller, op_ptr, op_len)?;
+            let payload = read(&mut caller, ptr, len)?;
+            let state = caller.data_mut();
+            state.host_response = None;
+            state.host_error = None;
+            let call = HostCall {
+                binding: &binding,
+                namespace: &namespace,
+                operation: &operation,
+                payload: &payload,
+            };
+            match host_capabilities::dispatch(&call, &mut state.logs) {
+                Ok(response) => {
+                    state.host_response = Some(response);
+                    Ok(1)
+                }
+                Err(error) => {
+                    state.host_error = Some(error);
+                    Ok(0)
+                }
+            }
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_response_len",
+        |caller: Caller<'_, GuestState>| -> i32 {
+            let len = caller.data().host_response.as_ref().map_or(0, Vec::len);
+            i32::try_from(len).unwrap_or(i32::MAX)
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_response",
+        |mut caller: Caller<'_, GuestState>, ptr: i32| {
+            let Some(response) = caller.data_mut().host_response.take() else {
+                return Ok(());
+            };
+            let memory = memory(&mut caller)?;
+            let written = write(&memory, &mut caller, ptr, &response);
+            caller.data_mut().host_response = Some(response);
+            written
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_error_len",
+        |caller: Caller<'_, GuestState>| -> i32 {
+            let len = caller.data().host_error.as_ref().map_or(0, String::len);
+            i32::try_from(len).unwrap_or(i32::MAX)
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_error",
+        |mut caller: Caller<'_, GuestState>, ptr: i32| {
+            let Some(error) = caller.data_mut().host_error.take() else {
+                return Ok(());
+            };
+            let memory = memory(&mut caller)?;
+            let written = write(&memory, &mut caller, ptr, error.as_bytes());
+            caller.data_mut().host_error = Some(error);
+            written
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__console_log",
+        |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
+            let message = String::from_utf8_lossy(&read(&mut caller, ptr, len)?).into_owned();
+            caller.data_mut().logs.push(GuestLog {
+                level: "info".into(),
+                message,
+            });
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+fn memory(caller: &mut Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
+    caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| wasmtime::Error::msg("the policy does not export its `memory`"))
+}
+
+/// waPC pointers and lengths are unsigned 32-bit values passed as `i32`.
+fn guest_range(ptr: i32, len: i32) -> std::ops::Range<usize> {
+    let start = ptr as u32 as usize;
+    start..start + len as u32 as usize
+}
+
+fn read(caller: &mut Caller<'_, GuestState>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+    let memory = memory(caller)?;
+    let range = guest_range(ptr, len);
+    memory
+        .data(&*caller)
+        .get(range)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
+}
+
+fn read_string(
+    caller: &mut Caller<'_, GuestState>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<String> {
+    Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
+}
+
+fn write(
+    memory: &Memory,
+    caller: &mut Caller<'_, GuestState>,
+    ptr: i32,
+    bytes: &[u8],
+) -> wasmtime::Result<()> {
+    memory
+        .write(caller, ptr as u32 as usize, bytes)
+        .map_err(|_| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
+}
+
+/// One live guest: a Store, its instance, and the `__guest_call` entry point.
+pub struct WapcInstance {
+    store: Store<GuestState>,
+    guest_call: TypedFunc<(i32, i32), i32>,
+    limits: Limits,
+}
+
+impl WapcInstance {
+    /// Instantiate the policy and run its start-up: `_start` (an exit with code 0 is fine, as
+    /// TinyGo ≥ 0.35 ends `main` that way), then `wapc_init`, each under the deadline.
+    pub fn start(pre: &InstancePre<GuestState>, limits: Limits) -> Result<Self, CallError> {
+        let mut store = Store::new(pre.module().engine(), GuestState::new(&limits));
+        store.limiter(|state| &mut state.memory_cap);
+        // Set before instantiation: a module's start function runs during it.
+        store.set_epoch_deadline(limits.deadline_ticks());
+        let instance = pre
+            .instantiate(&mut store)
+            .map_err(|e| classify(&store, &limits, e))?;
+        let guest_call = instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
+            .map_err(|_| {
+                CallError::Trap(
+                    "it does not export `__guest_call`, so it is not a waPC module".into(),
+                )
+            })?;
+        for name in ["_start", "wapc_init"] {
+            let Ok(func) = instance.get_typed_func::<(), ()>(&mut store, name) else {
+                continue;
+            };
+            store.set_epoch_deadline(limits.deadline_ticks());
+            if let Err(error) = func.call(&mut store, ()) {
+                if error
+                    .downcast_ref::<I32Exit>()
+                    .is_some_and(|exit| exit.0 == 0)
+                {
+                    continue;
+                }
+                return Err(classify(&store, &limits, error));
+            }
+        }
+        Ok(WapcInstance {
+            store,
+            guest_call,
+            limits,
+        })
+    }
+
+    /// Call `operation` with `payload` and return the guest's response bytes.
+    pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, CallError> {
+        let state = self.store.data_mut();
+        state.operation.clear();
+        state.operation.push_str(operation);
+        state.payload.clear();
+        state.payload.extend_from_slice(payload);
+        state.guest_response = None;
+        state.guest_error = None;
+        state.host_response = None;
+        state.host_error = None;
+        let op_len = i32::try_from(operation.len())
+            .map_err(|_| CallError::Trap("operation name too long".into()))?;
+        let msg_len = i32::try_from(payload.len())
+            .map_err(|_| CallError::Trap("request larger than 2 GiB".into()))?;
+        self.store.set_epoch_deadline(self.limits.deadline_ticks());
+        let result = self
+            .guest_call
+            .call(&mut self.store, (op_len, msg_len))
+            .map_err(|e| classify(&self.store, &self.limits, e))?;
+        let state = self.store.data_mut();
+        if result == 0 {
+            return Err(CallError::Guest(state.guest_error.take().unwrap_or_else(
+                || "the policy failed without an error message".into(),
+            )));
+        }
+        match state.guest_response.take() {
+            Some(response) => Ok(response),
+            None => Err(CallError::Guest(state.guest_error.take().unwrap_or_else(
+                || "the policy reported success but sent no response".into(),
+            ))),
+        }
+    }
+
+    /// Log records the guest produced since the last call to this method.
+    pub fn take_logs(&mut self) -> Vec<GuestLog> {
+        std::mem::take(&mut self.store.data_mut().logs)
+    }
+
+    /// What the guest wrote to stdout and stderr so far (captured, never printed by default).
+    pub fn output(&self) -> (Vec<u8>, Vec<u8>) {
+        let state = self.store.data();
+        (
+            state.stdout.contents().to_vec(),
+            state.stderr.contents().to_vec(),
+        )
+    }
+}
+
+/// Turn a wasmtime error from a guest call into what a user should read.
+fn classify(store: &Store<GuestState>, limits: &Limits, error: wasmtime::Error) -> CallError {
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return CallError::Trap(format!("exited with code {}", exit.0));
+    }
+    if store.data().memory_cap.denied {
+        return CallError::OutOfMemory(store.data().memory_cap.max_mib());
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::Timeout(format!("{:?}", limits.timeout)),
+        Some(trap) => CallError::Trap(format!("trapped: {trap}")),
+        None => CallError::Trap(format!("{error:#}")),
+    }
+}

@@ -1,0 +1,121 @@
+//! The terminal report: one miette diagnostic per finding, with the node underlined, then a
+//! one-line summary.
+
+use std::fmt;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
+};
+
+use super::Report;
+use crate::check::Summary;
+use crate::findings::{Finding, FindingKind};
+
+/// Human-readable output with source snippets.
+pub struct HumanReport {
+    handler: GraphicalReportHandler,
+}
+
+impl HumanReport {
+    /// A report styled for a terminal `width` columns wide, in colour when `color` is set.
+    pub fn new(color: bool, width: usize) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        HumanReport {
+            handler: GraphicalReportHandler::new_themed(theme)
+                .with_width(width)
+                .with_links(false),
+        }
+    }
+
+    /// Render one finding as it appears in the report.
+    pub fn render(&self, finding: &Finding) -> String {
+        let mut text = String::new();
+        if self
+            .handler
+            .render_report(&mut text, &FindingDiagnostic(finding))
+            .is_err()
+        {
+            // A span outside its file would be a bug upstream; still say what was found.
+            text = format!("{}\n", FindingDiagnostic(finding));
+        }
+        text
+    }
+}
+
+impl Report for HumanReport {
+    fn write(
+        &self,
+        out: &mut dyn std::io::Write,
+        findings: &[Finding],
+        summary: &Summary,
+    ) -> std::io::Result<()> {
+        for finding in findings {
+            writeln!(out, "{}", self.render(finding))?;
+        }
+        writeln!(out, "{summary}")
+    }
+}
+
+/// A finding seen through miette's eyes.
+struct FindingDiagnostic<'a>(&'a Finding);
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let finding = self.0;
+        write!(f, "{}: {}", finding.source, finding.message)?;
+        // Without a snippet the file still has to be named.
+        if let Some(location) = &finding.location
+            && location.file.text().is_empty()
+        {
+            write!(f, " ({})", location.file.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn severity(&self) -> Option<Severity> {
+        Some(match self.0.kind {
+            FindingKind::Error | FindingKind::Rejection => Severity::Error,
+            FindingKind::Warning => Severity::Warning,
+            FindingKind::Mutation => Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0
+            .location
+            .as_ref()
+            .filter(|location| !location.file.text().is_empty())
+            .map(|location| &location.file as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let location = self.0.location.as_ref()?;
+        if location.file.text().is_empty() {
+            return None;
+        }
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(location.label.clone()), location.span),
+        )))
+    }
+}

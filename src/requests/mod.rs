@@ -1,0 +1,14 @@
+//! Kubernetes objects turned into the AdmissionRequest a cluster would build.
+//!
+//! [`ResourceCatalog`] knows each kind's resource name and scope without a cluster;
+//! [`build_request`] uses it to turn one manifest object into an [`AdmissionRequest`].
+
+mod admission;
+mod catalog;
+
+pub use admission::{
+    AdmissionRequest, BuiltRequest, DEFAULT_GROUPS, DEFAULT_USERNAME, GroupVersionKind,
+    GroupVersionResource, Operation, REQUEST_UID, RequestError, UserInfo, build_request,
+    default_user_info,
+};
+pub use catalog::{Resolution, ResolutionSource, ResourceCatalog};

@@ -1,0 +1,90 @@
+//! Helpers shared by the integration tests: run the built binary as a user would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root, where `fixtures/` and `tests/policies/` live.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The absolute path of a committed test policy module.
+pub fn policy(id: &str) -> String {
+    root()
+        .join(format!("tests/policies/{id}.wasm"))
+        .display()
+        .to_string()
+}
+
+/// The outcome of one `admit` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Fail with the whole output when `needle` is not in stdout.
+    #[track_caller]
+    pub fn expect(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "expected {needle:?} in stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Fail with the whole output when `needle` is in stdout.
+    #[track_caller]
+    pub fn reject(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "did not expect {needle:?} in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Fail unless the exit code is `code`.
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The last line of stdout: the summary.
+    pub fn summary(&self) -> &str {
+        self.stdout.lines().last().unwrap_or("")
+    }
+}
+
+/// Run `admit ARGS...` from the repository root, without colour.
+pub fn admit(args: &[&str]) -> Run {
+    admit_in(&root(), args, None)
+}
+
+/// Run `admit ARGS...` in `dir`, feeding `stdin` when given.
+pub fn admit_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120");
+    if let Some(input) = stdin {
+        command.write_stdin(input.to_string());
+    }
+    let output = command.output().expect("admit runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
