@@ -52,6 +52,8 @@ pub struct Finding {
     pub source: String,
     /// The message.
     pub message: String,
+    /// The status code a policy gave its rejection, if any (Kubewarden's `code`).
+    pub code: Option<u16>,
     /// Where it points, when it is about a place in a file.
     pub location: Option<SourceRef>,
     /// Advice on what to do about it.
@@ -65,6 +67,7 @@ impl Finding {
             kind,
             source: source.into(),
             message: message.into(),
+            code: None,
             location: None,
             help: None,
         }
@@ -73,6 +76,12 @@ impl Finding {
     /// The same finding, pointing at `location`.
     pub fn at(mut self, location: SourceRef) -> Self {
         self.location = Some(location);
+        self
+    }
+
+    /// The same finding, with a policy's status code.
+    pub fn with_code(mut self, code: Option<u16>) -> Self {
+        self.code = code;
         self
     }
 
@@ -161,11 +170,9 @@ pub fn from_response(
         if response.violations.is_empty() {
             let span = object_span(file, object);
             findings.push(
-                Finding::new(FindingKind::Rejection, policy, message.clone()).at(source_ref(
-                    span,
-                    None,
-                    "rejected object".into(),
-                )),
+                Finding::new(FindingKind::Rejection, policy, message.clone())
+                    .with_code(response.code)
+                    .at(source_ref(span, None, "rejected object".into())),
             );
         }
         for violation in &response.violations {
@@ -173,11 +180,13 @@ pub fn from_response(
             let label = if exact { "here" } else { "missing under here" };
             let text = violation.message.clone().unwrap_or_else(|| message.clone());
             findings.push(
-                Finding::new(FindingKind::Rejection, policy, text).at(source_ref(
-                    span,
-                    Some(violation.pointer.clone()),
-                    label.into(),
-                )),
+                Finding::new(FindingKind::Rejection, policy, text)
+                    .with_code(response.code)
+                    .at(source_ref(
+                        span,
+                        Some(violation.pointer.clone()),
+                        label.into(),
+                    )),
             );
         }
     } else if let Some(mutated) = &response.mutated_object {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{admit, admit_in, policy, root};
+use support::{admit, admit_in, fixture, policy, root, scratch};
 
 #[test]
 fn nested_container_field_is_reported_at_its_value() {
@@ -110,17 +110,13 @@ fn a_whole_directory_in_path_order_with_skipped_documents_counted() {
 
 #[test]
 fn yaml_syntax_error_is_reported_and_the_rest_still_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("a-broken.yaml"),
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n",
-    )
-    .unwrap();
-    std::fs::copy(
-        root().join("fixtures/manifests/web.yaml"),
-        dir.path().join("b-web.yaml"),
-    )
-    .unwrap();
+    let dir = scratch(&[
+        (
+            "a-broken.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n",
+        ),
+        ("b-web.yaml", &fixture("manifests/web.yaml")),
+    ]);
     let run = admit_in(
         dir.path(),
         &["check", ".", "--policy", &policy("privileged")],
@@ -135,12 +131,10 @@ fn yaml_syntax_error_is_reported_and_the_rest_still_checked() {
 
 #[test]
 fn duplicate_keys_are_an_error_at_the_second_key() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("dup.yaml"),
+    let dir = scratch(&[(
+        "dup.yaml",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
-    )
-    .unwrap();
+    )]);
     admit_in(
         dir.path(),
         &["check", "dup.yaml", "--policy", &policy("privileged")],
@@ -168,13 +162,10 @@ fn invalid_settings_name_the_policy_and_quote_its_message() {
 
 #[test]
 fn settings_from_a_yaml_file() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("settings.yaml"), "labels: [team]\n").unwrap();
-    std::fs::copy(
-        root().join("fixtures/manifests/web.yaml"),
-        dir.path().join("web.yaml"),
-    )
-    .unwrap();
+    let dir = scratch(&[
+        ("settings.yaml", "labels: [team]\n"),
+        ("web.yaml", &fixture("manifests/web.yaml")),
+    ]);
     admit_in(
         dir.path(),
         &[
@@ -209,12 +200,10 @@ fn a_rejection_without_paths_points_at_the_object_name() {
 
 #[test]
 fn a_mutation_points_at_the_node_it_would_change() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pod.yaml"),
+    let dir = scratch(&[(
+        "pod.yaml",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: nginx\n      imagePullPolicy: IfNotPresent\n",
-    )
-    .unwrap();
+    )]);
     let run = admit_in(
         dir.path(),
         &["check", "pod.yaml", "--policy", &policy("pull-policy")],
@@ -241,7 +230,7 @@ fn an_added_field_points_at_its_nearest_existing_ancestor() {
 
 #[test]
 fn standard_input_is_named_by_stdin_filename() {
-    let text = std::fs::read_to_string(root().join("fixtures/manifests/web.yaml")).unwrap();
+    let text = fixture("manifests/web.yaml");
     admit_in(
         &root(),
         &[
@@ -260,7 +249,6 @@ fn standard_input_is_named_by_stdin_filename() {
 
 #[test]
 fn quoted_yes_is_a_string_and_on_is_true() {
-    let dir = tempfile::tempdir().unwrap();
     let pod = |name: &str, value: &str| {
         format!(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n    - name: c\n      image: x\n      securityContext:\n        privileged: {value}\n"
@@ -272,7 +260,7 @@ fn quoted_yes_is_a_string_and_on_is_true() {
         pod("switch-off", "no"),
     ]
     .join("---\n");
-    std::fs::write(dir.path().join("pods.yaml"), text).unwrap();
+    let dir = scratch(&[("pods.yaml", &text)]);
     let run = admit_in(
         dir.path(),
         &["check", "pods.yaml", "--policy", &policy("privileged")],
@@ -285,12 +273,10 @@ fn quoted_yes_is_a_string_and_on_is_true() {
 
 #[test]
 fn clean_input_exits_zero() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("ok.yaml"),
+    let dir = scratch(&[(
+        "ok.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n  labels: {team: a}\n",
-    )
-    .unwrap();
+    )]);
     let run = admit_in(
         dir.path(),
         &[
@@ -376,13 +362,10 @@ fn settings_need_exactly_one_policy() {
 
 #[test]
 fn gitignored_files_are_skipped_but_named_files_are_read() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        root().join("fixtures/manifests/web.yaml"),
-        dir.path().join("web.yaml"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join(".gitignore"), "web.yaml\n").unwrap();
+    let dir = scratch(&[
+        ("web.yaml", &fixture("manifests/web.yaml")),
+        (".gitignore", "web.yaml\n"),
+    ]);
     admit_in(
         dir.path(),
         &["check", ".", "--policy", &policy("privileged")],
@@ -412,4 +395,101 @@ fn verbose_shows_policy_logs_on_stderr() {
     // Logs never mix into the report.
     assert!(!run.stdout.contains("[info]"));
     assert!(run.stderr.contains("require-labels: ["), "{}", run.stderr);
+}
+
+/// A minimal waPC guest in WAT: accepts any settings, and runs `validate_body` for `validate`.
+fn wat_policy(dir: &std::path::Path, name: &str, validate_body: &str) -> String {
+    wat_module(dir, name, validate_body, "")
+}
+
+/// A waPC guest in WAT that answers every `validate` with `response`.
+fn wat_responder(dir: &std::path::Path, name: &str, response: &str) -> String {
+    let body = format!(
+        "(call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
+        response.len()
+    );
+    wat_module(dir, name, &body, response)
+}
+
+fn wat_module(dir: &std::path::Path, name: &str, validate_body: &str, response: &str) -> String {
+    let escaped = response.replace('\\', "\\\\").replace('"', "\\\"");
+    let module = format!(
+        r#"(module
+            (import "wapc" "__guest_response" (func $response (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{{\"valid\":true}}")
+            (data (i32.const 64) "{escaped}")
+            (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+              ;; "validate_settings" is 17 bytes long, "validate" 8.
+              (if (i32.eq (local.get $op_len) (i32.const 17))
+                (then (call $response (i32.const 0) (i32.const 14)) (return (i32.const 1))))
+              {validate_body}
+              (i32.const 0)))"#
+    );
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, wat::parse_str(module).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_rejection_shows_the_policy_status_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let teapot = wat_responder(
+        dir.path(),
+        "teapot",
+        r#"{"accepted":false,"message":"short and stout","code":418}"#,
+    );
+    admit(&["check", "fixtures/manifests/web.yaml", "--policy", &teapot])
+        .code(1)
+        .expect("teapot: short and stout (code 418)")
+        .expect("[fixtures/manifests/web.yaml:5:9]");
+}
+
+#[test]
+fn a_response_that_is_not_json_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbled = wat_responder(dir.path(), "garbled", "accepted: maybe");
+    admit(&["check", "fixtures/manifests/web.yaml", "--policy", &garbled])
+        .code(2)
+        .expect("garbled: policy failed: answered validate with an invalid response");
+}
+
+#[test]
+fn a_policy_that_traps_in_validate_is_an_error_at_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let trap = wat_policy(dir.path(), "crashy", "unreachable");
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/list.yaml",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &trap,
+        "--policy",
+        &policy("privileged"),
+    ]);
+    run.code(2)
+        .expect("crashy: policy failed: trapped: wasm `unreachable` instruction executed")
+        .expect("[fixtures/manifests/web.yaml:5:9]")
+        // The instance is recreated after the trap, so every object is still evaluated.
+        .expect("[fixtures/manifests/web.yaml:27:25]")
+        .expect("Checked 2 files, 3 objects, 2 policies, 6 evaluations: 2 rejected, 3 errors");
+}
+
+#[test]
+fn a_policy_that_never_returns_is_stopped_at_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_policy(dir.path(), "spin", "(loop $forever (br $forever))");
+    let started = std::time::Instant::now();
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &spin,
+        "--policy-timeout",
+        "0.3",
+    ]);
+    run.code(2)
+        .expect("spin: policy failed: exceeded its 0.3 s time limit");
+    // Not a timing assertion on speed: only that the deadline stopped an endless loop.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }

@@ -354,8 +354,14 @@ fn classify(store: &Store<GuestState>, limits: &Limits, error: wasmtime::Error) 
         return CallError::OutOfMemory(store.data().memory_cap.max_mib());
     }
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::Timeout(format!("{:?}", limits.timeout)),
-        Some(trap) => CallError::Trap(format!("trapped: {trap}")),
+        Some(Trap::Interrupt) => CallError::Timeout(format!("{} s", limits.timeout.as_secs_f64())),
+        Some(trap) => {
+            let text = trap.to_string();
+            CallError::Trap(format!(
+                "trapped: {}",
+                text.strip_prefix("wasm trap: ").unwrap_or(&text)
+            ))
+        }
         None => CallError::Trap(format!("{error:#}")),
     }
 }

@@ -73,6 +73,9 @@ impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let finding = self.0;
         write!(f, "{}: {}", finding.source, finding.message)?;
+        if let Some(code) = finding.code {
+            write!(f, " (code {code})")?;
+        }
         // Without a snippet the file still has to be named.
         if let Some(location) = &finding.location
             && location.file.text().is_empty()

@@ -16,6 +16,20 @@ pub fn policy(id: &str) -> String {
         .to_string()
 }
 
+/// The text of a file under `fixtures/`.
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(root().join("fixtures").join(path)).expect("fixture exists")
+}
+
+/// A scratch directory holding `files`, given as (name, text) pairs.
+pub fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("scratch file written");
+    }
+    dir
+}
+
 /// The outcome of one `admit` run.
 #[derive(Debug)]
 pub struct Run {
