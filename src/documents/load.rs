@@ -568,7 +568,21 @@ fn accept_key(
 ) -> (PendingKey, Option<(String, Span)>) {
     let key = match key_string(&node.value) {
         Ok(key) => key,
-        Err(message) => return (PendingKey::Rejected, Some((message, node.span))),
+        Err(message) => {
+            // `{{ .Values.x }}` parses as a flow mapping whose key is the inner `{ ... }`: a
+            // template, not YAML. Say so, and point at the outer `{{`.
+            let templated = node.span.start > 0
+                && text.get(node.span.start - 1..node.span.start + 1) == Some("{{");
+            if templated {
+                let message = format!(
+                    "{message}: `{{{{` starts a template expression; check the rendered output \
+                     (`helm template`, `kustomize build`), not the template"
+                );
+                let span = Span::new(node.span.start - 1, node.span.end);
+                return (PendingKey::Rejected, Some((message, span)));
+            }
+            return (PendingKey::Rejected, Some((message, node.span)));
+        }
     };
     match seen.entry(key) {
         Slot::Occupied(first) => {

@@ -799,3 +799,11 @@ fn a_block_scalar_ending_the_file_gets_no_line_feed_as_in_libyaml() {
     assert_eq!(document.root.get("a").and_then(Node::as_str), Some("text"));
     assert_eq!(written(text, &document.root, "/a"), "|\n  text");
 }
+
+#[test]
+fn a_template_expression_gets_a_hint() {
+    let loaded = load("metadata:\n  name: {{ .Values.name }}\n");
+    let error = &loaded.errors[0];
+    assert!(error.message.contains("template expression"), "{}", error.message);
+    assert_eq!(error.span.start, "metadata:\n  name: ".len());
+}
