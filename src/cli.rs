@@ -11,7 +11,7 @@ use miette::{IntoDiagnostic, miette};
 use crate::check::{self, CheckOptions, PolicySpec};
 use crate::documents;
 use crate::policies::{Limits, Settings};
-use crate::reports::{HumanReport, Report};
+use crate::reports::{HumanReport, JsonReport, Report};
 
 /// Check Kubernetes manifests against Kubewarden WebAssembly policies.
 #[derive(Debug, Parser)]
@@ -53,6 +53,10 @@ struct CheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     policy_timeout: f64,
 
+    /// Output format: `human` (snippets with the node underlined) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
     /// When to use colours (`auto`: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -60,6 +64,12 @@ struct CheckArgs {
     /// Print what policies log (kubewarden/tracing/log) to standard error.
     #[arg(short, long)]
     verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,8 +145,12 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
+    let report: Box<dyn Report> = match args.format {
+        Format::Human => Box::new(HumanReport::new(color, width)),
+        Format::Json => Box::new(JsonReport),
+    };
     let mut out = stdout.lock();
-    HumanReport::new(color, width)
+    report
         .write(&mut out, &outcome.findings, &outcome.summary)
         .into_diagnostic()?;
     out.flush().into_diagnostic()?;

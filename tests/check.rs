@@ -493,3 +493,23 @@ fn a_policy_that_never_returns_is_stopped_at_its_deadline() {
     // Not a timing assertion on speed: only that the deadline stopped an endless loop.
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn json_output_carries_positions_and_pointers() {
+    let (found, code) = support::findings(&[
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("privileged"),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [support::Found {
+            at: "fixtures/manifests/web.yaml:27:25".into(),
+            policy: "privileged".into(),
+            pointer: "/spec/template/spec/containers/1/securityContext/privileged".into(),
+            message: "container \"log-shipper\" must not be privileged".into(),
+            kind: "rejection".into(),
+        }]
+    );
+}

@@ -2,8 +2,10 @@
 //! run's summary; nothing upstream knows about terminals or file formats.
 
 mod human;
+mod json;
 
 pub use human::HumanReport;
+pub use json::JsonReport;
 
 use crate::check::Summary;
 use crate::findings::Finding;

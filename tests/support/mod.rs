@@ -102,3 +102,47 @@ pub fn admit_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// One finding as `--format json` reports it, reduced to what tests compare.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// `file:line:col` of the start of the underlined node.
+    pub at: String,
+    /// The policy (or admit's own code) that reported it.
+    pub policy: String,
+    /// JSON Pointer from the object to the node, `""` when the finding is about no node.
+    pub pointer: String,
+    /// The message.
+    pub message: String,
+    /// `rejection`, `mutation`, `warning` or `error`.
+    pub kind: String,
+}
+
+/// Run `admit check --format json ARGS...` from the repository root and return its findings
+/// and exit code.
+pub fn findings(args: &[&str]) -> (Vec<Found>, i32) {
+    let mut full = vec!["check", "--format", "json"];
+    full.extend_from_slice(args);
+    let run = admit(&full);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("--format json printed invalid JSON ({e}):\n{}", run.stdout));
+    let text = |value: &serde_json::Value, key: &str| {
+        value
+            .get(key)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .unwrap_or_default()
+    };
+    let found = document["findings"]
+        .as_array()
+        .expect("a findings array")
+        .iter()
+        .map(|f| Found {
+            at: format!("{}:{}:{}", text(f, "file"), text(f, "line"), text(f, "column")),
+            policy: text(f, "policy"),
+            pointer: text(f, "pointer"),
+            message: text(f, "message"),
+            kind: text(f, "kind"),
+        })
+        .collect();
+    (found, run.code)
+}

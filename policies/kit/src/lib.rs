@@ -1,0 +1,401 @@
+//! The common work of admit's built-in policies, so that each policy is only its check.
+//!
+//! A built-in policy is an ordinary Kubewarden waPC policy. This crate gives it:
+//! - [`register!`] and [`metadata!`]: the waPC entry points and the `io.kubewarden.metadata`
+//!   custom section;
+//! - [`validate_settings`]: settings parsed with serde, errors turned into `{"valid": false}`
+//!   with a message a user can act on;
+//! - [`Request`], [`PodSpec`] and [`Container`]: the pod spec of every workload kind and each
+//!   container of all three lists, with JSON Pointers to them;
+//! - [`Violations`]: the rejection, with admit's `violations` extension (one JSON Pointer per
+//!   offending node; see admit's docs/policy-protocol.md). Kubewarden ignores the extension, and
+//!   the `message` lists every violation, so the policy reads well in a cluster too.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use kubewarden_policy_sdk as sdk;
+use kubewarden_policy_sdk::wapc_guest::CallResult;
+
+/// Embed the policy's Kubewarden metadata as the `io.kubewarden.metadata` custom section:
+/// `admit_policy_kit::metadata!(include_bytes!("../metadata.json"));`
+#[macro_export]
+macro_rules! metadata {
+    ($bytes:expr) => {
+        #[unsafe(link_section = "io.kubewarden.metadata")]
+        #[used]
+        static KUBEWARDEN_METADATA: [u8; $bytes.len()] = *$bytes;
+    };
+}
+
+/// Define `wapc_init`, registering `validate`, `validate_settings` and `protocol_version`:
+/// `admit_policy_kit::register!(Settings, check);` where `check` is
+/// `fn(&Request<Settings>, &mut Violations)`.
+#[macro_export]
+macro_rules! register {
+    ($settings:ty, $check:path) => {
+        #[unsafe(no_mangle)]
+        pub extern "C" fn wapc_init() {
+            $crate::sdk::wapc_guest::register_function("validate", |payload| {
+                $crate::validate::<$settings>(payload, $check)
+            });
+            $crate::sdk::wapc_guest::register_function(
+                "validate_settings",
+                $crate::validate_settings::<$settings>,
+            );
+            $crate::sdk::wapc_guest::register_function(
+                "protocol_version",
+                $crate::sdk::protocol_version_guest,
+            );
+        }
+    };
+}
+
+/// A policy's settings: deserialized from the user's JSON object (use
+/// `#[serde(default, deny_unknown_fields)]` so typos are caught), then checked for meaning.
+pub trait Settings: DeserializeOwned + Default {
+    /// Reject settings that parse but make no sense, with a message naming the setting.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Settings of a policy that takes none: any key is an error.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoSettings {}
+
+impl Settings for NoSettings {}
+
+#[derive(Serialize)]
+struct SettingsAnswer {
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+/// The `validate_settings` waPC handler.
+pub fn validate_settings<S: Settings>(payload: &[u8]) -> CallResult {
+    let message = match serde_json::from_slice::<S>(payload) {
+        Ok(settings) => settings.check().err(),
+        Err(error) => Some(serde_message(&error)),
+    };
+    Ok(serde_json::to_vec(&SettingsAnswer {
+        valid: message.is_none(),
+        message,
+    })?)
+}
+
+/// serde's message without its "at line 1 column 23" suffix, which points into JSON the user
+/// never wrote (admit and Kubewarden serialize the settings themselves).
+fn serde_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+/// What a policy's check receives.
+pub struct Request<'a, S> {
+    /// The object under review (`request.object`).
+    pub object: &'a Value,
+    /// Its kind, e.g. `Deployment`.
+    pub kind: &'a str,
+    /// Its group, `""` for the core group.
+    pub group: &'a str,
+    /// Its API version (`v1`, `v1beta1`, ...), without the group.
+    pub version: &'a str,
+    /// The request's namespace, `""` for cluster-scoped objects.
+    pub namespace: &'a str,
+    /// The policy's settings.
+    pub settings: &'a S,
+}
+
+impl<'a, S> Request<'a, S> {
+    /// The object's pod spec, if it is a workload that has one.
+    pub fn pod_spec(&self) -> Option<PodSpec<'a>> {
+        pod_spec(self.object, self.kind)
+    }
+
+    /// `metadata.name` of the object, `""` when absent.
+    pub fn name(&self) -> &'a str {
+        self.object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// The `validate` waPC handler: parse the request, run `check`, answer.
+pub fn validate<S: Settings>(
+    payload: &[u8],
+    check: fn(&Request<'_, S>, &mut Violations),
+) -> CallResult {
+    #[derive(serde::Deserialize)]
+    struct Payload<S> {
+        request: sdk::request::KubernetesAdmissionRequest,
+        settings: S,
+    }
+    let payload: Payload<S> = serde_json::from_slice(payload)
+        .map_err(|e| format!("cannot read the request: {}", serde_message(&e)))?;
+    let admission = &payload.request;
+    let request = Request {
+        object: &admission.object,
+        kind: &admission.kind.kind,
+        group: &admission.kind.group,
+        version: &admission.kind.version,
+        namespace: &admission.namespace,
+        settings: &payload.settings,
+    };
+    let mut violations = Violations::default();
+    check(&request, &mut violations);
+    violations.respond()
+}
+
+/// The violations a check finds, in the order found.
+#[derive(Debug, Default)]
+pub struct Violations {
+    items: Vec<Violation>,
+}
+
+/// One offending node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// JSON Pointer into the object; may name a field that is missing.
+    pub pointer: String,
+    /// What is wrong, and for a missing field what to add where.
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Rejection<'a> {
+    accepted: bool,
+    message: String,
+    violations: &'a [Violation],
+}
+
+impl Violations {
+    /// Record a violation at `pointer`.
+    pub fn add(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.items.push(Violation {
+            pointer: pointer.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The violations recorded so far.
+    pub fn items(&self) -> &[Violation] {
+        &self.items
+    }
+
+    /// Accept when there is nothing, else reject with every violation.
+    pub fn respond(self) -> CallResult {
+        if self.items.is_empty() {
+            return sdk::accept_request();
+        }
+        let message = self
+            .items
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ok(serde_json::to_vec(&Rejection {
+            accepted: false,
+            message,
+            violations: &self.items,
+        })?)
+    }
+}
+
+/// Escape one JSON Pointer reference token (RFC 6901): `~` as `~0`, `/` as `~1`.
+pub fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Where the pod spec is in each kind that carries one.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/spec"),
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job"
+        | "ReplicationController" => Some("/spec/template/spec"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The pod spec of `object` when its `kind` carries one and it is present.
+pub fn pod_spec<'a>(object: &'a Value, kind: &str) -> Option<PodSpec<'a>> {
+    let pointer = pod_spec_pointer(kind)?;
+    let value = object.pointer(pointer).filter(|v| v.is_object())?;
+    Some(PodSpec { pointer, value })
+}
+
+/// A pod spec and where it is in the object.
+#[derive(Debug, Clone, Copy)]
+pub struct PodSpec<'a> {
+    /// JSON Pointer of the pod spec, e.g. `/spec/template/spec`.
+    pub pointer: &'static str,
+    /// The pod spec.
+    pub value: &'a Value,
+}
+
+/// The three container lists of a pod spec.
+pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+impl<'a> PodSpec<'a> {
+    /// The value at `relative` (a JSON Pointer from the pod spec, e.g. `/hostNetwork`).
+    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+        self.value.pointer(relative)
+    }
+
+    /// The pointer from the object to `relative` inside the pod spec.
+    pub fn pointer(&self, relative: &str) -> String {
+        format!("{}{relative}", self.pointer)
+    }
+
+    /// Every container of `containers`, `initContainers` and `ephemeralContainers`, in that
+    /// order.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
+        CONTAINER_LISTS.into_iter().flat_map(move |list| {
+            self.value
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(index, value)| Container {
+                    list,
+                    index,
+                    name: value.get("name").and_then(Value::as_str).unwrap_or_default(),
+                    value,
+                    base: format!("{}/{list}/{index}", self.pointer),
+                })
+        })
+    }
+
+    /// The items of a list field of the pod spec (e.g. `volumes`) with their pointers.
+    pub fn items(&self, field: &str) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+        let base = self.pointer(&format!("/{}", escape(field)));
+        self.value
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(move |(index, value)| (format!("{base}/{index}"), value))
+    }
+}
+
+/// One container of a pod spec.
+#[derive(Debug, Clone)]
+pub struct Container<'a> {
+    /// `containers`, `initContainers` or `ephemeralContainers`.
+    pub list: &'static str,
+    /// Position in its list.
+    pub index: usize,
+    /// Its name, `""` when absent.
+    pub name: &'a str,
+    /// The container.
+    pub value: &'a Value,
+    base: String,
+}
+
+impl<'a> Container<'a> {
+    /// The value at `relative` (a JSON Pointer from the container, e.g.
+    /// `/securityContext/privileged`).
+    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+        self.value.pointer(relative)
+    }
+
+    /// The pointer from the object to `relative` inside the container (`""` for the
+    /// container itself).
+    pub fn pointer(&self, relative: &str) -> String {
+        format!("{}{relative}", self.base)
+    }
+
+    /// How messages name the container: `container "web"`, `init container "setup"`,
+    /// `ephemeral container "debug"`.
+    pub fn label(&self) -> String {
+        let what = match self.list {
+            "initContainers" => "init container",
+            "ephemeralContainers" => "ephemeral container",
+            _ => "container",
+        };
+        format!("{what} \"{}\"", self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_every_container_of_a_cronjob_with_pointers() {
+        let cronjob = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {
+            "containers": [{"name": "a"}],
+            "initContainers": [{"name": "b"}],
+            "ephemeralContainers": [{"name": "c"}]
+        }}}}}});
+        let spec = pod_spec(&cronjob, "CronJob").unwrap();
+        let found: Vec<(String, String)> = spec
+            .containers()
+            .map(|c| (c.label(), c.pointer("/image")))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "container \"a\"".to_string(),
+                    "/spec/jobTemplate/spec/template/spec/containers/0/image".to_string()
+                ),
+                (
+                    "init container \"b\"".to_string(),
+                    "/spec/jobTemplate/spec/template/spec/initContainers/0/image".to_string()
+                ),
+                (
+                    "ephemeral container \"c\"".to_string(),
+                    "/spec/jobTemplate/spec/template/spec/ephemeralContainers/0/image"
+                        .to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn kinds_without_pod_specs_have_none() {
+        assert!(pod_spec(&json!({"spec": {}}), "Service").is_none());
+        assert!(pod_spec(&json!({"spec": {"template": 3}}), "Deployment").is_none());
+    }
+
+    #[test]
+    fn settings_errors_lose_the_json_position() {
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        struct S {
+            #[allow(dead_code)]
+            allowed: Vec<String>,
+        }
+        impl Settings for S {}
+        let answer = validate_settings::<S>(br#"{"alowed": []}"#).unwrap();
+        let text = String::from_utf8(answer).unwrap();
+        assert_eq!(
+            text,
+            r#"{"valid":false,"message":"unknown field `alowed`, expected `allowed`"}"#
+        );
+    }
+
+    #[test]
+    fn a_rejection_lists_every_violation() {
+        let mut violations = Violations::default();
+        violations.add("/a", "first");
+        violations.add("/b", "second");
+        let text = String::from_utf8(violations.respond().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"accepted":false,"message":"first; second","violations":[{"pointer":"/a","message":"first"},{"pointer":"/b","message":"second"}]}"#
+        );
+    }
+}
