@@ -11,15 +11,17 @@ use crate::documents::{self, Loaded};
 use crate::findings::{self, Finding, FindingKind, SourceRef};
 use crate::inputs;
 use crate::objects::{self, ObjectRef};
-use crate::policies::{CompiledPolicy, Limits, PolicyInstance, PolicyRuntime, Settings};
+use crate::policies::{
+    CompiledPolicy, Limits, PolicyInstance, PolicyRuntime, PolicySource, Settings,
+};
 use crate::requests::{ResourceCatalog, build_request};
 use crate::source::SourceFile;
 
 /// A policy the user asked for, before it is loaded.
 #[derive(Debug, Clone)]
 pub struct PolicySpec {
-    /// Path to the `.wasm` module.
-    pub path: PathBuf,
+    /// Where the module comes from.
+    pub source: PolicySource,
     /// Settings for every call.
     pub settings: Settings,
 }
@@ -242,12 +244,23 @@ impl Run {
             .policies
             .iter()
             .filter_map(|spec| {
-                match CompiledPolicy::load(&runtime, &spec.path, spec.settings.clone()) {
+                let settings = spec.settings.clone();
+                let loaded = match &spec.source {
+                    PolicySource::File(path) => CompiledPolicy::load(&runtime, path, settings),
+                    PolicySource::Builtin(builtin) => CompiledPolicy::from_bytes(
+                        &runtime,
+                        builtin.wasm,
+                        format!("builtin:{}", builtin.id),
+                        builtin.id.to_string(),
+                        settings,
+                    ),
+                };
+                match loaded {
                     Ok(policy) => Some(policy),
                     Err(error) => {
                         self.push(Finding::new(
                             FindingKind::Error,
-                            spec.path.display().to_string(),
+                            spec.source.name(),
                             format!("cannot load policy: {error}"),
                         ));
                         None

@@ -10,7 +10,8 @@ use miette::{IntoDiagnostic, miette};
 
 use crate::check::{self, CheckOptions, PolicySpec};
 use crate::documents;
-use crate::policies::{Limits, Settings};
+use crate::policies::builtin::BUILTINS;
+use crate::policies::{Builtin, DEFAULT_PRESET, Limits, Settings, select};
 use crate::reports::{HumanReport, JsonReport, Report};
 
 /// Check Kubernetes manifests against Kubewarden WebAssembly policies.
@@ -28,6 +29,13 @@ enum Command {
     /// Exit status: 0 nothing found, 1 a policy rejected an object, 2 an error occurred (an
     /// unreadable or invalid file, an invalid policy or settings, a policy that failed).
     Check(CheckArgs),
+    /// List the built-in policies: id, presets, severity and what each checks.
+    Policies,
+    /// Print a built-in policy's documentation: what it checks, why, examples, settings.
+    Explain {
+        /// The policy id, e.g. `privileged`.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -37,9 +45,10 @@ struct CheckArgs {
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
-    /// A Kubewarden policy module (.wasm) to run; repeat for several.
-    #[arg(short, long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
+    /// A policy to run: a Kubewarden module (.wasm), a built-in id, or a preset (baseline,
+    /// restricted, recommended); repeat for several. Default: recommended.
+    #[arg(short, long = "policy", value_name = "FILE|ID|PRESET")]
+    policies: Vec<String>,
 
     /// Settings for the policy: a JSON object, or a YAML or JSON file. Only with one --policy.
     #[arg(short, long, value_name = "FILE|JSON")]
@@ -82,23 +91,95 @@ enum ColorChoice {
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Check(args) => match check_command(args) {
-            Ok(code) => ExitCode::from(code),
-            Err(report) => {
-                eprintln!("{report:?}");
-                ExitCode::from(2)
-            }
-        },
+    let outcome = match cli.command {
+        Command::Check(args) => check_command(args),
+        Command::Policies => policies_command(),
+        Command::Explain { id } => explain_command(&id),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
     }
 }
 
+fn policies_command() -> miette::Result<u8> {
+    let mut out = std::io::stdout().lock();
+    let rows: Vec<[String; 4]> = BUILTINS
+        .iter()
+        .map(|builtin| {
+            let metadata = builtin.metadata();
+            let annotation = |key: &str| {
+                metadata
+                    .annotations
+                    .get(&format!("io.kubewarden.policy.{key}"))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let presets = builtin.presets();
+            [
+                builtin.id.to_string(),
+                if presets.is_empty() {
+                    "-".into()
+                } else {
+                    presets.join(",")
+                },
+                annotation("severity"),
+                annotation("description"),
+            ]
+        })
+        .collect();
+    let width = |column: usize| rows.iter().map(|r| r[column].len()).max().unwrap_or(0);
+    let (id_width, preset_width, severity_width) =
+        (width(0).max(2), width(1).max(7), width(2).max(8));
+    writeln!(
+        out,
+        "{:id_width$}  {:preset_width$}  {:severity_width$}  DESCRIPTION",
+        "ID", "PRESETS", "SEVERITY"
+    )
+    .into_diagnostic()?;
+    for [id, presets, severity, description] in &rows {
+        writeln!(
+            out,
+            "{id:id_width$}  {presets:preset_width$}  {severity:severity_width$}  {description}"
+        )
+        .into_diagnostic()?;
+    }
+    Ok(0)
+}
+
+fn explain_command(id: &str) -> miette::Result<u8> {
+    let builtin = Builtin::find(id).ok_or_else(|| {
+        miette!(
+            help = "`admit policies` lists the built-in policies",
+            "no built-in policy `{id}`"
+        )
+    })?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", builtin.docs).into_diagnostic()?;
+    Ok(0)
+}
+
 fn check_command(args: CheckArgs) -> miette::Result<u8> {
-    if args.settings.is_some() && args.policies.len() != 1 {
+    let names = if args.policies.is_empty() {
+        vec![DEFAULT_PRESET.to_string()]
+    } else {
+        args.policies.clone()
+    };
+    let sources = select(&names).map_err(|message| miette!("{message}"))?;
+    if args.settings.is_some() && (args.policies.is_empty() || sources.len() != 1) {
+        let selected: Vec<String> = sources.iter().map(|s| s.name()).collect();
         return Err(miette!(
-            help = "give each policy its own run, or one --policy with --settings",
-            "--settings applies to exactly one --policy, but {} were given",
-            args.policies.len()
+            help = "name the one policy the settings are for with --policy",
+            "--settings applies to exactly one policy, but {} selected ({})",
+            if args.policies.is_empty() {
+                "the default preset"
+            } else {
+                "--policy"
+            },
+            selected.join(", ")
         ));
     }
     let settings = match &args.settings {
@@ -113,11 +194,10 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
     let options = CheckOptions {
         paths: args.paths,
         stdin_name: args.stdin_filename,
-        policies: args
-            .policies
+        policies: sources
             .into_iter()
-            .map(|path| PolicySpec {
-                path,
+            .map(|source| PolicySpec {
+                source,
                 settings: settings.clone(),
             })
             .collect(),

@@ -354,7 +354,7 @@ fn settings_need_exactly_one_policy() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains("--settings applies to exactly one --policy"),
+            .contains("--settings applies to exactly one policy, but the default preset selected"),
         "{}",
         run.stderr
     );
@@ -512,4 +512,60 @@ fn json_output_carries_positions_and_pointers() {
             kind: "rejection".into(),
         }]
     );
+}
+
+#[test]
+fn with_no_policy_named_the_recommended_set_runs() {
+    let run = admit(&["check", "fixtures/manifests/web.yaml"]);
+    run.code(1)
+        .expect("privileged: container \"log-shipper\" must not be privileged")
+        .expect("[fixtures/manifests/web.yaml:27:25]");
+}
+
+#[test]
+fn built_ins_are_selected_by_id_or_preset() {
+    admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "privileged",
+    ])
+    .code(1)
+    .expect("1 policy, 1 evaluation");
+    admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "baseline",
+        "--policy",
+        "privileged",
+    ])
+    .expect("[fixtures/manifests/web.yaml:27:25]");
+    let unknown = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "privilegd",
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("unknown policy `privilegd`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn policies_lists_and_explain_documents_the_built_ins() {
+    let list = admit(&["policies"]);
+    list.code(0)
+        .expect("privileged")
+        .expect("baseline,restricted,recommended");
+    admit(&["explain", "privileged"])
+        .code(0)
+        .expect("## What it checks")
+        .expect("## References");
+    let missing = admit(&["explain", "nothing-here"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no built-in policy `nothing-here`"));
 }

@@ -804,6 +804,10 @@ fn a_block_scalar_ending_the_file_gets_no_line_feed_as_in_libyaml() {
 fn a_template_expression_gets_a_hint() {
     let loaded = load("metadata:\n  name: {{ .Values.name }}\n");
     let error = &loaded.errors[0];
-    assert!(error.message.contains("template expression"), "{}", error.message);
+    assert!(
+        error.message.contains("template expression"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.span.start, "metadata:\n  name: ".len());
 }

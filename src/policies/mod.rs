@@ -4,16 +4,20 @@
 //! [`CompiledPolicy`] is compiled once and shared; [`PolicyInstance`] is the cheap, per-use
 //! state that calls into the guest.
 
+pub mod builtin;
 pub mod host_capabilities;
 pub mod metadata;
 mod policy;
 pub mod protocol;
 pub mod rules;
 mod runtime;
+pub mod selection;
 pub mod wapc;
 
+pub use builtin::Builtin;
 pub use metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
 pub use policy::{CompiledPolicy, LoadError, PolicyInstance};
 pub use protocol::{Settings, SettingsValidationResponse, ValidationResponse, Violation};
 pub use runtime::{Limits, PolicyRuntime};
+pub use selection::{DEFAULT_PRESET, PolicySource, select};
 pub use wapc::CallError;

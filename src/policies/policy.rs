@@ -39,7 +39,7 @@ pub enum LoadError {
 /// `Send + Sync`: one per run, shared by every thread that evaluates with it.
 pub struct CompiledPolicy {
     id: String,
-    path: PathBuf,
+    origin: String,
     metadata: Option<Metadata>,
     settings: Settings,
     pre: InstancePre<GuestState>,
@@ -50,7 +50,7 @@ impl std::fmt::Debug for CompiledPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledPolicy")
             .field("id", &self.id)
-            .field("path", &self.path)
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
@@ -70,14 +70,21 @@ impl CompiledPolicy {
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Self::from_bytes(runtime, &bytes, path, fallback_id, settings)
+        Self::from_bytes(
+            runtime,
+            &bytes,
+            path.display().to_string(),
+            fallback_id,
+            settings,
+        )
     }
 
-    /// Compile `bytes`; `fallback_id` names the policy when its metadata has no title.
+    /// Compile `bytes` read from `origin`; `fallback_id` names the policy when its metadata
+    /// has no title.
     pub fn from_bytes(
         runtime: &PolicyRuntime,
         bytes: &[u8],
-        path: &Path,
+        origin: String,
         fallback_id: String,
         settings: Settings,
     ) -> Result<Self, LoadError> {
@@ -109,7 +116,7 @@ impl CompiledPolicy {
             .unwrap_or(fallback_id);
         Ok(CompiledPolicy {
             id,
-            path: path.to_path_buf(),
+            origin,
             metadata,
             settings,
             pre,
@@ -122,9 +129,9 @@ impl CompiledPolicy {
         &self.id
     }
 
-    /// Where the module was read from.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the module came from: its path, or `builtin:<id>`.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The module's metadata, when it has any.

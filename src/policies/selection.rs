@@ -1,0 +1,85 @@
+//! What `--policy NAME` means: a `.wasm` file, a built-in id, or a preset of built-ins.
+
+use std::path::{Path, PathBuf};
+
+use super::builtin::{BUILTINS, Builtin, PRESETS};
+
+/// Where a policy's module comes from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// A module on disk.
+    File(PathBuf),
+    /// A module embedded in admit.
+    Builtin(&'static Builtin),
+}
+
+impl PolicySource {
+    /// A name for messages: the path, or the built-in's id.
+    pub fn name(&self) -> String {
+        match self {
+            PolicySource::File(path) => path.display().to_string(),
+            PolicySource::Builtin(builtin) => builtin.id.to_string(),
+        }
+    }
+
+    fn same_as(&self, other: &PolicySource) -> bool {
+        match (self, other) {
+            (PolicySource::File(a), PolicySource::File(b)) => a == b,
+            (PolicySource::Builtin(a), PolicySource::Builtin(b)) => a.id == b.id,
+            _ => false,
+        }
+    }
+}
+
+/// The set `admit check` runs when no policy is named.
+pub const DEFAULT_PRESET: &str = "recommended";
+
+/// Resolve each name, in order, dropping repeats (`--policy baseline --policy privileged`
+/// runs `privileged` once). A name that is an existing file, or ends in `.wasm`, is a file;
+/// otherwise a preset or a built-in id.
+pub fn select(names: &[String]) -> Result<Vec<PolicySource>, String> {
+    let mut selected: Vec<PolicySource> = Vec::new();
+    for name in names {
+        for source in resolve(name)? {
+            if !selected.iter().any(|s| s.same_as(&source)) {
+                selected.push(source);
+            }
+        }
+    }
+    Ok(selected)
+}
+
+fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
+    let path = Path::new(name);
+    if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
+        return Ok(vec![PolicySource::File(path.to_path_buf())]);
+    }
+    if let Some(preset) = Builtin::preset(name) {
+        return Ok(preset.into_iter().map(PolicySource::Builtin).collect());
+    }
+    if let Some(builtin) = Builtin::find(name) {
+        return Ok(vec![PolicySource::Builtin(builtin)]);
+    }
+    let ids: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
+    Err(format!(
+        "unknown policy `{name}`: not a .wasm file, a preset ({}) or a built-in id ({}); `admit policies` lists them",
+        PRESETS.join(", "),
+        ids.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_ids_and_files_resolve_without_repeats() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let selected = select(&names(&["baseline", "privileged", "x.wasm"])).unwrap();
+        let shown: Vec<String> = selected.iter().map(PolicySource::name).collect();
+        assert_eq!(shown.iter().filter(|n| *n == "privileged").count(), 1);
+        assert_eq!(shown.last().map(String::as_str), Some("x.wasm"));
+        let error = select(&names(&["privilegd"])).unwrap_err();
+        assert!(error.contains("unknown policy `privilegd`"), "{error}");
+    }
+}
