@@ -119,3 +119,31 @@ fn checking_the_whole_corpus_never_crashes() {
     println!("{}", run.summary());
     assert!(run.summary().starts_with("Checked "), "{}", run.summary());
 }
+
+#[test]
+fn the_recommended_set_runs_over_the_corpus_without_policy_errors() {
+    let corpus = corpus();
+    let (found, code) = support::findings(&[corpus.to_str().unwrap()]);
+    assert!([0, 1, 2].contains(&code), "exit {code}");
+    let builtins: Vec<&str> = admit::policies::builtin::BUILTINS
+        .iter()
+        .map(|b| b.id)
+        .collect();
+    let policy_errors: Vec<&support::Found> = found
+        .iter()
+        .filter(|f| f.kind == "error" && builtins.contains(&f.policy.as_str()))
+        .collect();
+    assert!(
+        policy_errors.is_empty(),
+        "built-in policies failed: {policy_errors:#?}"
+    );
+
+    let mut per_policy: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in found.iter().filter(|f| f.kind == "rejection") {
+        *per_policy.entry(finding.policy.as_str()).or_default() += 1;
+    }
+    println!("recommended over the corpus: findings per policy");
+    for (policy, count) in &per_policy {
+        println!("  {policy:32} {count}");
+    }
+}
