@@ -12,7 +12,7 @@ use crate::findings::{self, Finding, FindingKind, SourceRef};
 use crate::inputs;
 use crate::objects::{self, ObjectRef};
 use crate::policies::{
-    CompiledPolicy, Limits, PolicyInstance, PolicyRuntime, PolicySource, Settings,
+    CompiledPolicy, Limits, ModuleCache, PolicyInstance, PolicyRuntime, PolicySource, Settings,
 };
 use crate::requests::{ResourceCatalog, build_request};
 use crate::source::SourceFile;
@@ -37,6 +37,8 @@ pub struct CheckOptions {
     pub policies: Vec<PolicySpec>,
     /// Limits for every guest call.
     pub limits: Limits,
+    /// Where compiled modules are kept across runs; `None` compiles every time.
+    pub cache: Option<ModuleCache>,
 }
 
 /// Counts for the closing line of a report.
@@ -229,7 +231,7 @@ impl Run {
         if options.policies.is_empty() {
             return Vec::new();
         }
-        let runtime = match PolicyRuntime::new(options.limits) {
+        let runtime = match PolicyRuntime::new(options.limits, options.cache.clone()) {
             Ok(runtime) => runtime,
             Err(error) => {
                 self.push(Finding::new(

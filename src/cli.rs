@@ -11,7 +11,7 @@ use miette::{IntoDiagnostic, miette};
 use crate::check::{self, CheckOptions, PolicySpec};
 use crate::documents;
 use crate::policies::builtin::BUILTINS;
-use crate::policies::{Builtin, DEFAULT_PRESET, Limits, Settings, select};
+use crate::policies::{Builtin, DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
 use crate::reports::{HumanReport, JsonReport, Report};
 
 /// Check Kubernetes manifests against Kubewarden WebAssembly policies.
@@ -61,6 +61,15 @@ struct CheckArgs {
     /// Wall-time limit for one policy call, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     policy_timeout: f64,
+
+    /// Compile every policy afresh instead of using the compiled-module cache.
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Where compiled modules are cached [default: $ADMIT_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/admit, else ~/.cache/admit].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 
     /// Output format: `human` (snippets with the node underlined) or `json`.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -204,6 +213,13 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
         limits: Limits {
             timeout: Duration::from_secs_f64(args.policy_timeout),
             ..Limits::default()
+        },
+        cache: if args.no_cache {
+            None
+        } else {
+            args.cache_dir
+                .or_else(ModuleCache::default_dir)
+                .map(ModuleCache::new)
         },
     };
     let outcome = check::run(&options);

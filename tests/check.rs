@@ -569,3 +569,51 @@ fn policies_lists_and_explain_documents_the_built_ins() {
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("no built-in policy `nothing-here`"));
 }
+
+#[test]
+fn compiled_modules_are_cached_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_str().unwrap();
+    let web = "fixtures/manifests/web.yaml";
+    let entries = || {
+        std::fs::read_dir(cache.join("modules"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--no-cache",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1);
+    assert_eq!(entries(), 0, "--no-cache writes nothing");
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1);
+    assert_eq!(entries(), 1);
+    // A corrupt entry is ignored and rebuilt, and the answer does not change.
+    for entry in std::fs::read_dir(cache.join("modules")).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    }
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1)
+    .expect("[fixtures/manifests/web.yaml:27:25]");
+}

@@ -5,6 +5,7 @@
 //! state that calls into the guest.
 
 pub mod builtin;
+pub mod cache;
 pub mod host_capabilities;
 pub mod metadata;
 mod policy;
@@ -15,6 +16,7 @@ pub mod selection;
 pub mod wapc;
 
 pub use builtin::Builtin;
+pub use cache::ModuleCache;
 pub use metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
 pub use policy::{CompiledPolicy, LoadError, PolicyInstance};
 pub use protocol::{Settings, SettingsValidationResponse, ValidationResponse, Violation};

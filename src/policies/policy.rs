@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use wasmtime::{InstancePre, Linker, Module};
+use wasmtime::{InstancePre, Linker};
 
 use super::metadata::{ExecutionMode, Metadata, read_metadata};
 use super::protocol::{
@@ -96,7 +96,8 @@ impl CompiledPolicy {
         if mode != ExecutionMode::KubewardenWapc {
             return Err(LoadError::UnsupportedMode(mode));
         }
-        let module = Module::new(runtime.engine(), bytes)
+        let module = runtime
+            .compile(bytes)
             .map_err(|e| LoadError::Invalid(format!("cannot compile: {e:#}")))?;
         if module.exports().any(|e| e.name().starts_with("opa_")) {
             return Err(LoadError::Invalid(

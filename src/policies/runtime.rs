@@ -3,7 +3,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, ResourceLimiter};
+use wasmtime::{Config, Engine, Module, ResourceLimiter};
+
+use super::cache::ModuleCache;
 
 /// How often the epoch advances. Deadlines are counted in these ticks, so this is the
 /// granularity of `--policy-timeout`; a tick costs the guest nothing.
@@ -43,16 +45,30 @@ impl Limits {
 pub struct PolicyRuntime {
     engine: Engine,
     limits: Limits,
+    cache: Option<ModuleCache>,
 }
 
 impl PolicyRuntime {
-    /// A runtime whose guest calls are bounded by `limits`.
-    pub fn new(limits: Limits) -> Result<Self, wasmtime::Error> {
+    /// A runtime whose guest calls are bounded by `limits`, keeping compiled modules in
+    /// `cache` when given.
+    pub fn new(limits: Limits, cache: Option<ModuleCache>) -> Result<Self, wasmtime::Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         start_epoch_ticker(&engine);
-        Ok(PolicyRuntime { engine, limits })
+        Ok(PolicyRuntime {
+            engine,
+            limits,
+            cache,
+        })
+    }
+
+    /// Compile `wasm`, or load it from the cache.
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<Module> {
+        match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, wasm),
+            None => Module::new(&self.engine, wasm),
+        }
     }
 
     /// The wasmtime engine.

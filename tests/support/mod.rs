@@ -91,7 +91,12 @@ pub fn admit_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .current_dir(dir)
         .args(args)
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "120");
+        .env("COLUMNS", "120")
+        // A cache of its own: the tests never touch the user's, and reuse it across runs.
+        .env(
+            "ADMIT_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache"),
+        );
     if let Some(input) = stdin {
         command.write_stdin(input.to_string());
     }
@@ -137,7 +142,12 @@ pub fn findings(args: &[&str]) -> (Vec<Found>, i32) {
         .expect("a findings array")
         .iter()
         .map(|f| Found {
-            at: format!("{}:{}:{}", text(f, "file"), text(f, "line"), text(f, "column")),
+            at: format!(
+                "{}:{}:{}",
+                text(f, "file"),
+                text(f, "line"),
+                text(f, "column")
+            ),
             policy: text(f, "policy"),
             pointer: text(f, "pointer"),
             message: text(f, "message"),
