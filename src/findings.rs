@@ -130,7 +130,7 @@ pub fn locate(file: &SourceFile, object: &ObjectRef<'_>, pointer: &str) -> (Span
     );
     let span = match (collection, located.key_span) {
         (false, _) => located.node.span,
-        (true, Some(key)) if !located.exact => key,
+        (true, Some(key)) => key,
         (true, _) => first_line(file, located.node.span),
     };
     (span, located.exact)

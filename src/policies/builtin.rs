@@ -38,7 +38,19 @@ macro_rules! builtin {
 }
 
 /// Every built-in policy, sorted by id. A test checks this list against `policies/`.
-pub static BUILTINS: &[Builtin] = &[builtin!("privileged")];
+pub static BUILTINS: &[Builtin] = &[
+    builtin!("apparmor"),
+    builtin!("capabilities-baseline"),
+    builtin!("host-namespaces"),
+    builtin!("host-path-volumes"),
+    builtin!("host-ports"),
+    builtin!("host-process"),
+    builtin!("privileged"),
+    builtin!("proc-mount"),
+    builtin!("seccomp-baseline"),
+    builtin!("selinux"),
+    builtin!("sysctls"),
+];
 
 /// Annotation listing the presets a built-in belongs to, comma-separated.
 pub const PRESETS_ANNOTATION: &str = "admit.dev/presets";

@@ -1,0 +1,161 @@
+//! `selinux`: Pod Security Standards, baseline. SELinux options decide which label, and so which
+//! rules, confine a container; a custom user or role, or a type other than the container types,
+//! can lift that confinement. Checked on `securityContext.seLinuxOptions` of the pod and of
+//! every container.
+
+use admit_policy_kit::{NoSettings, Request, Violations};
+use serde_json::Value;
+
+admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
+admit_policy_kit::register!(NoSettings, check);
+
+/// The SELinux types the baseline level allows besides unset or `""`. `container_engine_t` is
+/// allowed since Kubernetes 1.31.
+const TYPES: [&str; 4] = [
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
+    let Some(spec) = request.pod_spec() else {
+        return;
+    };
+    options("pod", spec.value, spec.pointer, violations);
+    for container in spec.containers() {
+        options(
+            &container.label(),
+            container.value,
+            &container.pointer(""),
+            violations,
+        );
+    }
+}
+
+/// Check the `securityContext.seLinuxOptions` of `owner`, a pod spec or a container found at
+/// `base`.
+fn options(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
+    // Unset and "" are allowed for all three fields.
+    let set = |field: &str| {
+        owner
+            .pointer(field)
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
+    };
+    const TYPE: &str = "/securityContext/seLinuxOptions/type";
+    if let Some(value) = set(TYPE)
+        && !value.as_str().is_some_and(|t| TYPES.contains(&t))
+    {
+        violations.add(
+            format!("{base}{TYPE}"),
+            format!(
+                "{who} must not use SELinux type {}; use container_t, container_init_t, \
+                 container_kvm_t or container_engine_t, or leave it unset",
+                shown(value)
+            ),
+        );
+    }
+    for field in ["user", "role"] {
+        let relative = format!("/securityContext/seLinuxOptions/{field}");
+        if let Some(value) = set(&relative) {
+            violations.add(
+                format!("{base}{relative}"),
+                format!(
+                    "{who} must not set a custom SELinux {field} ({}); remove seLinuxOptions.{field}",
+                    shown(value)
+                ),
+            );
+        }
+    }
+}
+
+/// A value as the user wrote it: strings bare, anything else as JSON.
+fn shown(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
+        let request = Request {
+            object: &object,
+            kind,
+            group: "",
+            version: "v1",
+            namespace: "default",
+            settings: &NoSettings {},
+        };
+        let mut violations = Violations::default();
+        check(&request, &mut violations);
+        violations
+            .items()
+            .iter()
+            .map(|v| (v.pointer.clone(), v.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn reports_types_users_and_roles() {
+        let found = run(
+            "Pod",
+            json!({"spec": {
+                "securityContext": {"seLinuxOptions": {
+                    "user": "system_u", "role": "system_r", "level": "s0:c123,c456"
+                }},
+                "containers": [
+                    {"name": "web", "securityContext": {"seLinuxOptions": {"type": "spc_t"}}},
+                    {"name": "ok", "securityContext": {"seLinuxOptions": {"type": "container_t"}}}
+                ],
+                "ephemeralContainers": [
+                    {"name": "debug", "securityContext": {"seLinuxOptions": {"role": "sysadm_r"}}}
+                ]
+            }}),
+        );
+        assert_eq!(
+            found,
+            [
+                (
+                    "/spec/securityContext/seLinuxOptions/user".into(),
+                    "pod must not set a custom SELinux user (system_u); remove \
+                     seLinuxOptions.user"
+                        .into()
+                ),
+                (
+                    "/spec/securityContext/seLinuxOptions/role".into(),
+                    "pod must not set a custom SELinux role (system_r); remove \
+                     seLinuxOptions.role"
+                        .into()
+                ),
+                (
+                    "/spec/containers/0/securityContext/seLinuxOptions/type".into(),
+                    "container \"web\" must not use SELinux type spc_t; use container_t, \
+                     container_init_t, container_kvm_t or container_engine_t, or leave it unset"
+                        .into()
+                ),
+                (
+                    "/spec/ephemeralContainers/0/securityContext/seLinuxOptions/role".into(),
+                    "ephemeral container \"debug\" must not set a custom SELinux role \
+                     (sysadm_r); remove seLinuxOptions.role"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn allowed_types_levels_and_empty_values_pass() {
+        let object = json!({"spec": {"template": {"spec": {
+            "securityContext": {"seLinuxOptions": {"level": "s0:c1,c2", "user": "", "role": ""}},
+            "containers": TYPES.iter().map(|t| json!({
+                "name": t, "securityContext": {"seLinuxOptions": {"type": t}}
+            })).collect::<Vec<_>>(),
+            "initContainers": [{"name": "i", "securityContext": {"seLinuxOptions": {"type": ""}}}]
+        }}}});
+        assert!(run("StatefulSet", object).is_empty());
+    }
+}
