@@ -41,15 +41,26 @@ macro_rules! builtin {
 pub static BUILTINS: &[Builtin] = &[
     builtin!("apparmor"),
     builtin!("capabilities-baseline"),
+    builtin!("capabilities-restricted"),
     builtin!("host-namespaces"),
     builtin!("host-path-volumes"),
     builtin!("host-ports"),
     builtin!("host-process"),
+    builtin!("image-registries"),
+    builtin!("image-tag"),
+    builtin!("privilege-escalation"),
     builtin!("privileged"),
+    builtin!("probes"),
     builtin!("proc-mount"),
+    builtin!("read-only-root-filesystem"),
+    builtin!("resources"),
+    builtin!("run-as-non-root"),
+    builtin!("run-as-user"),
     builtin!("seccomp-baseline"),
+    builtin!("seccomp-restricted"),
     builtin!("selinux"),
     builtin!("sysctls"),
+    builtin!("volume-types"),
 ];
 
 /// Annotation listing the presets a built-in belongs to, comma-separated.

@@ -1,0 +1,142 @@
+//! `capabilities-restricted`: Pod Security Standards, restricted. Every container must drop
+//! `ALL` capabilities and may add back only `NET_BIND_SERVICE`.
+
+use admit_policy_kit::{NoSettings, Request, Violations};
+use serde_json::Value;
+
+admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
+admit_policy_kit::register!(NoSettings, check);
+
+const DROP: &str = "/securityContext/capabilities/drop";
+const ADD: &str = "/securityContext/capabilities/add";
+
+fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
+    let Some(spec) = request.pod_spec() else {
+        return;
+    };
+    // The standard makes this control Linux-only since v1.25.
+    if spec.get("/os/name").and_then(Value::as_str) == Some("windows") {
+        return;
+    }
+    for container in spec.containers() {
+        let label = container.label();
+        let dropped: Vec<&Value> = container
+            .get(DROP)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        if !dropped.iter().any(|c| c.as_str() == Some("ALL")) {
+            // Container runtimes accept "all", but the standard (and Pod Security admission)
+            // accept only "ALL": point at the near miss so the fix is obvious.
+            let near_miss = dropped
+                .iter()
+                .position(|c| c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("all")));
+            match near_miss {
+                Some(index) => violations.add(
+                    container.pointer(&format!("{DROP}/{index}")),
+                    format!("{label} must drop ALL capabilities, written in capitals"),
+                ),
+                None => violations.add(
+                    container.pointer(DROP),
+                    format!(
+                        "{label} must drop ALL capabilities; list ALL in securityContext.capabilities.drop"
+                    ),
+                ),
+            }
+        }
+        let added = container.get(ADD).and_then(Value::as_array);
+        for (index, capability) in added.into_iter().flatten().enumerate() {
+            if capability.as_str() != Some("NET_BIND_SERVICE") {
+                let name = capability
+                    .as_str()
+                    .map_or(capability.to_string(), |c| format!("{c:?}"));
+                violations.add(
+                    container.pointer(&format!("{ADD}/{index}")),
+                    format!(
+                        "{label} must not add capability {name}; only NET_BIND_SERVICE may be added"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
+        let request = Request {
+            object: &object,
+            kind,
+            group: "",
+            version: "v1",
+            namespace: "default",
+            settings: &NoSettings {},
+        };
+        let mut violations = Violations::default();
+        check(&request, &mut violations);
+        violations
+            .items()
+            .iter()
+            .map(|v| (v.pointer.clone(), v.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn drop_all_and_net_bind_service_pass() {
+        let found = run(
+            "Pod",
+            json!({"spec": {"containers": [{"name": "web", "securityContext": {"capabilities": {
+                "drop": ["NET_RAW", "ALL"], "add": ["NET_BIND_SERVICE"]
+            }}}]}}),
+        );
+        assert!(found.is_empty());
+    }
+
+    #[test]
+    fn missing_drops_and_extra_adds_are_reported_at_their_nodes() {
+        let found = run(
+            "Pod",
+            json!({"spec": {
+                "containers": [
+                    {"name": "web", "securityContext": {"capabilities": {"drop": ["NET_RAW"], "add": ["NET_BIND_SERVICE", "SYS_ADMIN"]}}},
+                    {"name": "lower", "securityContext": {"capabilities": {"drop": ["all"]}}},
+                ],
+                "initContainers": [{"name": "setup"}],
+            }}),
+        );
+        assert_eq!(
+            found,
+            [
+                (
+                    "/spec/containers/0/securityContext/capabilities/drop".into(),
+                    "container \"web\" must drop ALL capabilities; list ALL in securityContext.capabilities.drop".into()
+                ),
+                (
+                    "/spec/containers/0/securityContext/capabilities/add/1".into(),
+                    "container \"web\" must not add capability \"SYS_ADMIN\"; only NET_BIND_SERVICE may be added".into()
+                ),
+                (
+                    "/spec/containers/1/securityContext/capabilities/drop/0".into(),
+                    "container \"lower\" must drop ALL capabilities, written in capitals".into()
+                ),
+                (
+                    "/spec/initContainers/0/securityContext/capabilities/drop".into(),
+                    "init container \"setup\" must drop ALL capabilities; list ALL in securityContext.capabilities.drop".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_pods_are_exempt() {
+        let found = run(
+            "Pod",
+            json!({"spec": {"os": {"name": "windows"}, "containers": [{"name": "web"}]}}),
+        );
+        assert!(found.is_empty());
+    }
+}
