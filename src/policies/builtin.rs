@@ -40,8 +40,13 @@ macro_rules! builtin {
 /// Every built-in policy, sorted by id. A test checks this list against `policies/`.
 pub static BUILTINS: &[Builtin] = &[
     builtin!("apparmor"),
+    builtin!("automount-service-account-token"),
     builtin!("capabilities-baseline"),
     builtin!("capabilities-restricted"),
+    builtin!("cluster-admin-binding"),
+    builtin!("default-namespace"),
+    builtin!("deprecated-api-versions"),
+    builtin!("env-secrets"),
     builtin!("host-namespaces"),
     builtin!("host-path-volumes"),
     builtin!("host-ports"),
@@ -52,6 +57,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("privileged"),
     builtin!("probes"),
     builtin!("proc-mount"),
+    builtin!("rbac-wildcards"),
     builtin!("read-only-root-filesystem"),
     builtin!("resources"),
     builtin!("run-as-non-root"),
@@ -59,6 +65,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("seccomp-baseline"),
     builtin!("seccomp-restricted"),
     builtin!("selinux"),
+    builtin!("service-type"),
     builtin!("sysctls"),
     builtin!("volume-types"),
 ];
