@@ -4,7 +4,7 @@
 //! `securityContext.appArmorProfile.type` field (pod and containers) and the older
 //! `container.apparmor.security.beta.kubernetes.io/<container>` pod annotation.
 
-use admit_policy_kit::{NoSettings, Request, Violations, escape, pod_spec_pointer};
+use admit_policy_kit::{NoSettings, Owner, Request, Violations, escape, pod_spec_pointer, shown};
 use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
@@ -20,28 +20,22 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let Some(spec) = request.pod_spec() else {
         return;
     };
-    profile_type("pod", spec.value, spec.pointer, violations);
-    for container in spec.containers() {
-        profile_type(
-            &container.label(),
-            container.value,
-            &container.pointer(""),
-            violations,
-        );
+    for owner in spec.owners() {
+        profile_type(&owner, violations);
     }
 }
 
-/// Check `securityContext.appArmorProfile.type` of `owner`, a pod spec or a container found at
-/// `base`.
-fn profile_type(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
-    let Some(value) = owner.pointer(TYPE).filter(|v| !v.is_null()) else {
+/// Check `securityContext.appArmorProfile.type` of the pod spec or a container.
+fn profile_type(owner: &Owner<'_>, violations: &mut Violations) {
+    let Some(value) = owner.get(TYPE).filter(|v| !v.is_null()) else {
         return;
     };
     if !matches!(value.as_str(), Some("RuntimeDefault" | "Localhost")) {
         violations.add(
-            format!("{base}{TYPE}"),
+            owner.pointer(TYPE),
             format!(
-                "{who} must not use AppArmor profile type {}; use RuntimeDefault or Localhost",
+                "{} must not use AppArmor profile type {}; use RuntimeDefault or Localhost",
+                owner.label,
                 shown(value)
             ),
         );
@@ -86,34 +80,14 @@ fn annotations(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     }
 }
 
-/// A value as the user wrote it: strings bare, anything else as JSON.
-fn shown(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

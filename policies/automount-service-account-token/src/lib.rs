@@ -53,22 +53,19 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::Violation;
+    use admit_policy_kit::testing::{request, violations};
     use serde_json::json;
 
     fn run(object: Value) -> Vec<Violation> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let kind = object["kind"].as_str().unwrap_or_default();
         let request = Request {
-            object: &object,
-            kind: object["kind"].as_str().unwrap_or_default(),
             group,
             version,
-            namespace: "default",
-            settings: &NoSettings {},
+            ..request(kind, &object, &NoSettings {})
         };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request)
     }
 
     fn violation(pointer: &str, message: &str) -> Violation {

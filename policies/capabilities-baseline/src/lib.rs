@@ -2,7 +2,7 @@
 //! container runtime's default set widens what a compromised process can do to the node; every
 //! entry of `securityContext.capabilities.add` must be one of the baseline set.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
+use admit_policy_kit::{NoSettings, Request, Violations, shown};
 use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
@@ -39,9 +39,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
             .flatten();
         for (index, capability) in added.enumerate() {
             // A non-string entry is not a baseline capability either; show it as written.
-            let name = capability
-                .as_str()
-                .map_or_else(|| capability.to_string(), str::to_string);
+            let name = shown(capability);
             if !BASELINE.contains(&name.as_str()) {
                 violations.add(
                     container.pointer(&format!("/securityContext/capabilities/add/{index}")),
@@ -58,24 +56,11 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

@@ -101,6 +101,7 @@ fn describe(subject: &Value, binding_namespace: &str) -> Option<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::{request, violations};
     use admit_policy_kit::{Settings as _, Violation};
     use serde_json::json;
 
@@ -109,16 +110,11 @@ mod tests {
             allowed_subjects: allowed.iter().map(|s| s.to_string()).collect(),
         };
         let request = Request {
-            object: &object,
-            kind,
             group: "rbac.authorization.k8s.io",
-            version: "v1",
             namespace,
-            settings: &settings,
+            ..request(kind, &object, &settings)
         };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request)
     }
 
     fn binding(subjects: Value) -> Value {

@@ -52,21 +52,18 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::Violation;
+    use admit_policy_kit::testing::{request, violations};
     use serde_json::json;
 
     fn run(object: Value, kind: &str, namespace: &str, require_namespace: bool) -> Vec<Violation> {
         let settings = Settings { require_namespace };
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace,
-            settings: &settings,
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(
+            check,
+            &Request {
+                namespace,
+                ..request(kind, &object, &settings)
+            },
+        )
     }
 
     #[test]

@@ -175,6 +175,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::{request, violations};
     use admit_policy_kit::{Settings as _, Violation};
     use serde_json::json;
 
@@ -185,16 +186,11 @@ mod tests {
             kubernetes_version: target.into(),
         };
         let request = Request {
-            object: &object,
-            kind,
             group,
             version,
-            namespace: "default",
-            settings: &settings,
+            ..request(kind, &object, &settings)
         };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request)
     }
 
     fn one(pointer: &str, message: &str) -> Vec<Violation> {

@@ -223,20 +223,11 @@ fn run(text: &[u8], accept: impl Fn(u8) -> bool) -> usize {
 mod tests {
     use super::*;
     use admit_policy_kit::Violation;
+    use admit_policy_kit::testing::{request, violations};
     use serde_json::json;
 
     fn run_check(object: Value, kind: &str) -> Vec<Violation> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request(kind, &object, &NoSettings {}))
     }
 
     #[test]

@@ -73,24 +73,11 @@ fn check(request: &Request<'_, HostPorts>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, object: Value, settings: &HostPorts) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings,
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, settings)
     }
 
     fn pod() -> Value {

@@ -15,20 +15,15 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let Some(spec) = request.pod_spec() else {
         return;
     };
-    if spec.get(HOST_PROCESS).and_then(Value::as_bool) == Some(true) {
-        violations.add(
-            spec.pointer(HOST_PROCESS),
-            "pod must not run as a Windows HostProcess pod (windowsOptions.hostProcess: true)",
-        );
-    }
-    for container in spec.containers() {
-        if container.get(HOST_PROCESS).and_then(Value::as_bool) == Some(true) {
+    for owner in spec.owners() {
+        if owner.get(HOST_PROCESS).and_then(Value::as_bool) == Some(true) {
+            let what = if owner.is_pod() { "pod" } else { "container" };
             violations.add(
-                container.pointer(HOST_PROCESS),
+                owner.pointer(HOST_PROCESS),
                 format!(
-                    "{} must not run as a Windows HostProcess container \
+                    "{} must not run as a Windows HostProcess {what} \
                      (windowsOptions.hostProcess: true)",
-                    container.label()
+                    owner.label
                 ),
             );
         }
@@ -38,24 +33,11 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

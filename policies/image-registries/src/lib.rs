@@ -101,6 +101,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::Settings as _;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(allowed: &[&str], images: &[&str]) -> Vec<(String, String)> {
@@ -113,21 +114,7 @@ mod tests {
             .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
             .collect();
         let object = json!({"spec": {"template": {"spec": {"initContainers": containers}}}});
-        let request = Request {
-            object: &object,
-            kind: "Deployment",
-            group: "apps",
-            version: "v1",
-            namespace: "default",
-            settings: &settings,
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, "Deployment", &object, &settings)
     }
 
     #[test]

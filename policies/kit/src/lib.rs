@@ -9,7 +9,11 @@
 //!   container of all three lists, with JSON Pointers to them;
 //! - [`Violations`]: the rejection, with admit's `violations` extension (one JSON Pointer per
 //!   offending node; see admit's docs/policy-protocol.md). Kubewarden ignores the extension, and
-//!   the `message` lists every violation, so the policy reads well in a cluster too.
+//!   the `message` lists every violation, so the policy reads well in a cluster too;
+//! - [`PodSpec::is_windows`], [`PodSpec::owners`] and [`shown`]: the walks and wording several
+//!   Pod Security Standards controls share;
+//! - with the `testing` feature (enable it only under `[dev-dependencies]`), [`testing`]: run a
+//!   check on an object in a unit test and get its findings.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -128,11 +132,11 @@ impl<'a, S> Request<'a, S> {
     }
 }
 
+/// A policy's check: look at the request, record what is wrong.
+pub type Check<S> = fn(&Request<'_, S>, &mut Violations);
+
 /// The `validate` waPC handler: parse the request, run `check`, answer.
-pub fn validate<S: Settings>(
-    payload: &[u8],
-    check: fn(&Request<'_, S>, &mut Violations),
-) -> CallResult {
+pub fn validate<S: Settings>(payload: &[u8], check: Check<S>) -> CallResult {
     #[derive(serde::Deserialize)]
     struct Payload<S> {
         request: sdk::request::KubernetesAdmissionRequest,
@@ -214,11 +218,23 @@ pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// A value as the user wrote it, for messages: strings bare, anything else as JSON (so a
+/// mistyped `true` or `0` still shows what was there).
+pub fn shown(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
+}
+
 /// Where the pod spec is in each kind that carries one.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
         "Pod" => Some("/spec"),
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job"
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
         | "ReplicationController" => Some("/spec/template/spec"),
         "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
         _ => None,
@@ -255,6 +271,29 @@ impl<'a> PodSpec<'a> {
         format!("{}{relative}", self.pointer)
     }
 
+    /// Whether the pod declares itself a Windows pod (`os.name: windows`). Several controls of
+    /// the Pod Security Standards are Linux-only since Kubernetes 1.25 and skip these pods.
+    pub fn is_windows(&self) -> bool {
+        self.get("/os/name").and_then(Value::as_str) == Some("windows")
+    }
+
+    /// The pod spec itself, then every container (as [`PodSpec::containers`]): each place a
+    /// `securityContext` can be set, so a control on such a field is one loop with one message.
+    pub fn owners(&self) -> impl Iterator<Item = Owner<'a>> + '_ {
+        let pod = Owner {
+            label: "pod".to_string(),
+            value: self.value,
+            base: self.pointer.to_string(),
+            pod: true,
+        };
+        std::iter::once(pod).chain(self.containers().map(|container| Owner {
+            label: container.label(),
+            value: container.value,
+            base: container.base,
+            pod: false,
+        }))
+    }
+
     /// Every container of `containers`, `initContainers` and `ephemeralContainers`, in that
     /// order.
     pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
@@ -268,7 +307,10 @@ impl<'a> PodSpec<'a> {
                 .map(move |(index, value)| Container {
                     list,
                     index,
-                    name: value.get("name").and_then(Value::as_str).unwrap_or_default(),
+                    name: value
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
                     value,
                     base: format!("{}/{list}/{index}", self.pointer),
                 })
@@ -327,6 +369,81 @@ impl<'a> Container<'a> {
     }
 }
 
+/// The pod spec or one of its containers, as [`PodSpec::owners`] gives them: what holds a
+/// `securityContext`, named as messages name it.
+#[derive(Debug, Clone)]
+pub struct Owner<'a> {
+    /// `pod`, or the container's [`Container::label`] (`container "web"`, ...).
+    pub label: String,
+    /// The pod spec or the container.
+    pub value: &'a Value,
+    base: String,
+    pod: bool,
+}
+
+impl<'a> Owner<'a> {
+    /// The value at `relative` (a JSON Pointer from the owner, e.g.
+    /// `/securityContext/runAsUser`).
+    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+        self.value.pointer(relative)
+    }
+
+    /// The pointer from the object to `relative` inside the owner.
+    pub fn pointer(&self, relative: &str) -> String {
+        format!("{}{relative}", self.base)
+    }
+
+    /// Whether this is the pod spec rather than a container, for the few messages that word
+    /// the two differently.
+    pub fn is_pod(&self) -> bool {
+        self.pod
+    }
+}
+
+/// Unit-test support for policies: run a check on an object without the waPC round trip.
+/// Behind the `testing` feature so that it never reaches a module; a policy enables it in its
+/// `[dev-dependencies]` only.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    use super::{Check, Request, Violation, Violations};
+    use serde_json::Value;
+
+    /// A request for `object` of `kind` as most tests want it: core group, version `v1`,
+    /// namespace `default`. Change the rest with struct update syntax:
+    /// `Request { group: "apps", ..request("Deployment", &object, &settings) }`.
+    pub fn request<'a, S>(kind: &'a str, object: &'a Value, settings: &'a S) -> Request<'a, S> {
+        Request {
+            object,
+            kind,
+            group: "",
+            version: "v1",
+            namespace: "default",
+            settings,
+        }
+    }
+
+    /// Run `check` on `request` and return what it recorded, in order.
+    pub fn violations<S>(check: Check<S>, request: &Request<'_, S>) -> Vec<Violation> {
+        let mut violations = Violations::default();
+        check(request, &mut violations);
+        violations.items().to_vec()
+    }
+
+    /// Run `check` on `object` of `kind` (a request as [`request`] makes it) and return each
+    /// violation as `(pointer, message)`, the shape tests compare against.
+    pub fn findings<S>(
+        check: Check<S>,
+        kind: &str,
+        object: &Value,
+        settings: &S,
+    ) -> Vec<(String, String)> {
+        violations(check, &request(kind, object, settings))
+            .into_iter()
+            .map(|v| (v.pointer, v.message))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,10 +474,89 @@ mod tests {
                 ),
                 (
                     "ephemeral container \"c\"".to_string(),
-                    "/spec/jobTemplate/spec/template/spec/ephemeralContainers/0/image"
-                        .to_string()
+                    "/spec/jobTemplate/spec/template/spec/ephemeralContainers/0/image".to_string()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn owners_are_the_pod_then_each_container() {
+        let deployment = json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "a"}],
+            "initContainers": [{"name": "b"}]
+        }}}});
+        let spec = pod_spec(&deployment, "Deployment").unwrap();
+        let found: Vec<(String, bool, String)> = spec
+            .owners()
+            .map(|o| (o.label.clone(), o.is_pod(), o.pointer("/securityContext")))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "pod".to_string(),
+                    true,
+                    "/spec/template/spec/securityContext".to_string()
+                ),
+                (
+                    "container \"a\"".to_string(),
+                    false,
+                    "/spec/template/spec/containers/0/securityContext".to_string()
+                ),
+                (
+                    "init container \"b\"".to_string(),
+                    false,
+                    "/spec/template/spec/initContainers/0/securityContext".to_string()
+                ),
+            ]
+        );
+        let first = spec.owners().nth(1).unwrap();
+        assert_eq!(first.get("/name"), Some(&json!("a")));
+    }
+
+    #[test]
+    fn only_os_name_windows_makes_a_windows_pod() {
+        let windows = json!({"spec": {"os": {"name": "windows"}}});
+        assert!(pod_spec(&windows, "Pod").unwrap().is_windows());
+        let linux = json!({"spec": {"os": {"name": "linux"}}});
+        assert!(!pod_spec(&linux, "Pod").unwrap().is_windows());
+        assert!(!pod_spec(&json!({"spec": {}}), "Pod").unwrap().is_windows());
+    }
+
+    #[test]
+    fn shown_leaves_strings_bare() {
+        assert_eq!(shown(&json!("Unconfined")), "Unconfined");
+        assert_eq!(shown(&json!(true)), "true");
+        assert_eq!(shown(&json!(["a"])), r#"["a"]"#);
+    }
+
+    #[test]
+    fn testing_runs_a_check_with_defaults() {
+        fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
+            violations.add(
+                format!("/{}", request.kind),
+                format!(
+                    "{} {} {}",
+                    request.group, request.version, request.namespace
+                ),
+            );
+        }
+        let object = json!({});
+        assert_eq!(
+            testing::findings(check, "Pod", &object, &NoSettings {}),
+            [("/Pod".to_string(), " v1 default".to_string())]
+        );
+        let request = Request {
+            group: "apps",
+            ..testing::request("Deployment", &object, &NoSettings {})
+        };
+        assert_eq!(
+            testing::violations(check, &request),
+            [Violation {
+                pointer: "/Deployment".into(),
+                message: "apps v1 default".into()
+            }]
         );
     }
 

@@ -12,7 +12,11 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     for container in spec.containers() {
-        if container.get("/securityContext/privileged").and_then(Value::as_bool) == Some(true) {
+        if container
+            .get("/securityContext/privileged")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             violations.add(
                 container.pointer("/securityContext/privileged"),
                 format!("{} must not be privileged", container.label()),

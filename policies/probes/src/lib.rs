@@ -92,24 +92,11 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::Settings as _;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, settings: Settings, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "apps",
-            version: "v1",
-            namespace: "default",
-            settings: &settings,
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &settings)
     }
 
     #[test]

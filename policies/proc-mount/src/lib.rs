@@ -2,7 +2,7 @@
 //! `/proc` (kernel keys, timers, sysrq triggers) to shrink the attack surface;
 //! `securityContext.procMount` must be unset or `Default` in every container.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
+use admit_policy_kit::{NoSettings, Request, Violations, shown};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -18,15 +18,12 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
             continue;
         };
         if value.as_str() != Some("Default") {
-            // Strings bare, anything else as JSON.
-            let shown = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_string);
             violations.add(
                 container.pointer(PROC_MOUNT),
                 format!(
-                    "{} must not use procMount {shown}; set it to Default or remove it",
-                    container.label()
+                    "{} must not use procMount {}; set it to Default or remove it",
+                    container.label(),
+                    shown(value)
                 ),
             );
         }
@@ -36,24 +33,11 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

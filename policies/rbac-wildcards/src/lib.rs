@@ -45,20 +45,16 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::Violation;
+    use admit_policy_kit::testing::{request, violations};
     use serde_json::json;
 
     fn run(object: Value, kind: &str) -> Vec<Violation> {
         let request = Request {
-            object: &object,
-            kind,
             group: "rbac.authorization.k8s.io",
-            version: "v1",
             namespace: "",
-            settings: &NoSettings {},
+            ..request(kind, &object, &NoSettings {})
         };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request)
     }
 
     #[test]

@@ -19,21 +19,16 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let Some(spec) = request.pod_spec() else {
         return;
     };
-    // Reported even when every container overrides it: the standard forbids the value itself,
-    // and a container added later would inherit it.
-    if is_root(spec.get(FIELD)) {
-        violations.add(
-            spec.pointer(FIELD),
-            "the pod must not set securityContext.runAsUser: 0; use a non-zero user ID",
-        );
-    }
-    for container in spec.containers() {
-        if is_root(container.get(FIELD)) {
+    // The pod's value is reported even when every container overrides it: the standard forbids
+    // the value itself, and a container added later would inherit it.
+    for owner in spec.owners() {
+        if is_root(owner.get(FIELD)) {
+            let the = if owner.is_pod() { "the " } else { "" };
             violations.add(
-                container.pointer(FIELD),
+                owner.pointer(FIELD),
                 format!(
-                    "{} must not set securityContext.runAsUser: 0; use a non-zero user ID",
-                    container.label()
+                    "{the}{} must not set securityContext.runAsUser: 0; use a non-zero user ID",
+                    owner.label
                 ),
             );
         }
@@ -43,24 +38,11 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::findings;
     use serde_json::json;
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

@@ -3,8 +3,7 @@
 //! with `securityContext.seccompProfile.type: Unconfined`. Leaving the type unset is fine here
 //! (the restricted level requires it: see `seccomp-restricted`).
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Owner, Request, Violations, shown};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -16,31 +15,26 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let Some(spec) = request.pod_spec() else {
         return;
     };
-    profile_type("pod", spec.value, spec.pointer, violations);
-    for container in spec.containers() {
-        profile_type(
-            &container.label(),
-            container.value,
-            &container.pointer(""),
-            violations,
-        );
+    for owner in spec.owners() {
+        profile_type(&owner, violations);
     }
 }
 
-/// Check `securityContext.seccompProfile.type` of `owner`, a pod spec or a container found at
-/// `base`. The standard allows unset, `RuntimeDefault` and `Localhost`; anything else is
-/// `Unconfined` or a value the API would reject.
-fn profile_type(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
-    let Some(value) = owner.pointer(TYPE).filter(|v| !v.is_null()) else {
+/// Check `securityContext.seccompProfile.type` of the pod spec or a container. The standard
+/// allows unset, `RuntimeDefault` and `Localhost`; anything else is `Unconfined` or a value the
+/// API would reject.
+fn profile_type(owner: &Owner<'_>, violations: &mut Violations) {
+    let Some(value) = owner.get(TYPE).filter(|v| !v.is_null()) else {
         return;
     };
     if !matches!(value.as_str(), Some("RuntimeDefault" | "Localhost")) {
-        let shown = value
-            .as_str()
-            .map_or_else(|| value.to_string(), str::to_string);
         violations.add(
-            format!("{base}{TYPE}"),
-            format!("{who} must not use seccomp profile {shown}; use RuntimeDefault or Localhost"),
+            owner.pointer(TYPE),
+            format!(
+                "{} must not use seccomp profile {}; use RuntimeDefault or Localhost",
+                owner.label,
+                shown(value)
+            ),
         );
     }
 }
@@ -48,24 +42,11 @@ fn profile_type(who: &str, owner: &Value, base: &str, violations: &mut Violation
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use admit_policy_kit::testing::findings;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

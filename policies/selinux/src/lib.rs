@@ -3,8 +3,7 @@
 //! can lift that confinement. Checked on `securityContext.seLinuxOptions` of the pod and of
 //! every container.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Owner, Request, Violations, shown};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -22,24 +21,18 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let Some(spec) = request.pod_spec() else {
         return;
     };
-    options("pod", spec.value, spec.pointer, violations);
-    for container in spec.containers() {
-        options(
-            &container.label(),
-            container.value,
-            &container.pointer(""),
-            violations,
-        );
+    for owner in spec.owners() {
+        options(&owner, violations);
     }
 }
 
-/// Check the `securityContext.seLinuxOptions` of `owner`, a pod spec or a container found at
-/// `base`.
-fn options(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
+/// Check the `securityContext.seLinuxOptions` of the pod spec or a container.
+fn options(owner: &Owner<'_>, violations: &mut Violations) {
+    let who = &owner.label;
     // Unset and "" are allowed for all three fields.
     let set = |field: &str| {
         owner
-            .pointer(field)
+            .get(field)
             .filter(|v| !v.is_null() && v.as_str() != Some(""))
     };
     const TYPE: &str = "/securityContext/seLinuxOptions/type";
@@ -47,7 +40,7 @@ fn options(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
         && !value.as_str().is_some_and(|t| TYPES.contains(&t))
     {
         violations.add(
-            format!("{base}{TYPE}"),
+            owner.pointer(TYPE),
             format!(
                 "{who} must not use SELinux type {}; use container_t, container_init_t, \
                  container_kvm_t or container_engine_t, or leave it unset",
@@ -59,7 +52,7 @@ fn options(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
         let relative = format!("/securityContext/seLinuxOptions/{field}");
         if let Some(value) = set(&relative) {
             violations.add(
-                format!("{base}{relative}"),
+                owner.pointer(&relative),
                 format!(
                     "{who} must not set a custom SELinux {field} ({}); remove seLinuxOptions.{field}",
                     shown(value)
@@ -69,34 +62,14 @@ fn options(who: &str, owner: &Value, base: &str, violations: &mut Violations) {
     }
 }
 
-/// A value as the user wrote it: strings bare, anything else as JSON.
-fn shown(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use admit_policy_kit::testing::findings;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        let request = Request {
-            object: &object,
-            kind,
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &NoSettings {},
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations
-            .items()
-            .iter()
-            .map(|v| (v.pointer.clone(), v.message.clone()))
-            .collect()
+        findings(check, kind, &object, &NoSettings {})
     }
 
     #[test]

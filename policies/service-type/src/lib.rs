@@ -76,6 +76,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admit_policy_kit::testing::{request, violations};
     use admit_policy_kit::{Settings as _, Violation};
     use serde_json::json;
 
@@ -87,17 +88,7 @@ mod tests {
             None => Settings::default(),
         };
         let object = json!({"spec": {"type": service_type, "ports": [{"port": 80}]}});
-        let request = Request {
-            object: &object,
-            kind: "Service",
-            group: "",
-            version: "v1",
-            namespace: "default",
-            settings: &settings,
-        };
-        let mut violations = Violations::default();
-        check(&request, &mut violations);
-        violations.items().to_vec()
+        violations(check, &request("Service", &object, &settings))
     }
 
     #[test]
