@@ -357,3 +357,44 @@ fn sysctls() {
         ],
     );
 }
+
+#[test]
+fn host_probes() {
+    let redirect = |who: &str, handler: &str, host: &str| {
+        format!(
+            "{who} must not send its {handler} to host \"{host}\"; remove host so the kubelet probes the pod itself"
+        )
+    };
+    assert_policy(
+        "host-probes",
+        &[
+            (
+                "18:21",
+                "/spec/template/spec/containers/0/livenessProbe/httpGet/host",
+                &redirect(
+                    "container \"web\"",
+                    "livenessProbe httpGet",
+                    "169.254.169.254",
+                ),
+            ),
+            (
+                "33:27",
+                "/spec/initContainers/0/startupProbe/tcpSocket/host",
+                &redirect(
+                    "init container \"wait-for-db\"",
+                    "startupProbe tcpSocket",
+                    "db.internal",
+                ),
+            ),
+            (
+                "40:19",
+                "/spec/containers/0/lifecycle/preStop/httpGet/host",
+                &redirect(
+                    "container \"worker\"",
+                    "lifecycle.preStop httpGet",
+                    "10.0.0.7",
+                ),
+            ),
+        ],
+    );
+}

@@ -50,6 +50,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("host-namespaces"),
     builtin!("host-path-volumes"),
     builtin!("host-ports"),
+    builtin!("host-probes"),
     builtin!("host-process"),
     builtin!("image-registries"),
     builtin!("image-tag"),
