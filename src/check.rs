@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::documents::{self, Loaded};
 use crate::findings::{self, Finding, FindingKind, SourceRef};
 use crate::inputs;
-use crate::objects::{self, ObjectRef};
+use crate::objects::{self, Extracted, ObjectRef};
 use crate::policies::{
     CompiledPolicy, Limits, ModuleCache, PolicyInstance, PolicyRuntime, PolicySource, Settings,
 };
@@ -158,9 +158,15 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         .collect();
     run.summary.files = files.len();
 
-    let catalog = catalog_of(&files);
-    for (file, loaded) in &files {
-        run.check_file(file, loaded, &catalog, &mut instances);
+    // Objects are found once per document; the catalog needs all of them (every CRD) before
+    // any request is built.
+    let extracted: Vec<Vec<Extracted<'_>>> = files
+        .iter()
+        .map(|(_, loaded)| loaded.documents.iter().map(objects::extract).collect())
+        .collect();
+    let catalog = catalog_of(extracted.iter().flatten());
+    for ((file, loaded), documents) in files.iter().zip(&extracted) {
+        run.check_file(file, loaded, documents, &catalog, &mut instances);
     }
 
     let mut findings = run.findings;
@@ -181,17 +187,11 @@ fn count(findings: &[Finding], kind: FindingKind) -> usize {
 
 /// Every CustomResourceDefinition among the inputs teaches the catalog its kind's plural and
 /// scope, so custom resources get the same exact requests built-in kinds get.
-fn catalog_of(files: &[(SourceFile, Loaded)]) -> ResourceCatalog {
+fn catalog_of<'d>(documents: impl Iterator<Item = &'d Extracted<'d>>) -> ResourceCatalog {
     let mut catalog = ResourceCatalog::builtin();
-    for (_, loaded) in files {
-        for document in &loaded.documents {
-            for object in objects::extract(document).objects {
-                if object.node.get("kind").and_then(|k| k.as_str())
-                    == Some("CustomResourceDefinition")
-                {
-                    catalog.add_crd(&object.node.to_json());
-                }
-            }
+    for object in documents.flat_map(|extracted| &extracted.objects) {
+        if object.node.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition") {
+            catalog.add_crd(&object.node.to_json());
         }
     }
     catalog
@@ -311,6 +311,7 @@ impl Run {
         &mut self,
         file: &SourceFile,
         loaded: &Loaded,
+        documents: &[Extracted<'_>],
         catalog: &ResourceCatalog,
         slots: &mut [PolicySlot<'_>],
     ) {
@@ -327,8 +328,7 @@ impl Run {
                 ),
             );
         }
-        for document in &loaded.documents {
-            let extracted = objects::extract(document);
+        for (document, extracted) in loaded.documents.iter().zip(documents) {
             for skipped in &extracted.skipped {
                 if skipped.pointer.is_empty() {
                     self.summary.skipped_documents += 1;
@@ -391,6 +391,20 @@ impl Run {
             );
         }
         let request = built.request;
+        let request_json = match serde_json::to_vec(&request) {
+            Ok(json) => json,
+            Err(error) => {
+                self.push(
+                    Finding::new(
+                        FindingKind::Error,
+                        "invalid-object",
+                        format!("cannot serialize the request: {error}"),
+                    )
+                    .at(at_object("this object")),
+                );
+                return;
+            }
+        };
         for slot in slots.iter_mut() {
             if slot.broken || !slot.policy.applies_to(&request) {
                 continue;
@@ -413,7 +427,7 @@ impl Run {
             };
             let mut instance = instance;
             self.summary.evaluations += 1;
-            let outcome = instance.validate(&request);
+            let outcome = instance.validate(&request_json);
             for log in instance.take_logs() {
                 let location = file.location(object.node.span.start);
                 self.logs.push(format!(

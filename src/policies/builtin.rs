@@ -6,6 +6,7 @@
 //! module's `io.kubewarden.metadata` section, the same bytes a cluster would read.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::metadata::{Metadata, read_metadata};
 
@@ -85,14 +86,26 @@ impl Builtin {
         BUILTINS.iter().find(|b| b.id == id)
     }
 
-    /// The module's metadata. Built-ins are checked by tests to carry valid metadata, so a
-    /// failure here means a broken build; it yields empty metadata rather than a panic.
-    pub fn metadata(&self) -> Metadata {
-        read_metadata(self.wasm).ok().flatten().unwrap_or_default()
+    /// The module's metadata, read once per process: selecting a preset consults every
+    /// built-in's. Built-ins are checked by tests to carry valid metadata, so a failure here
+    /// means a broken build; it yields empty metadata rather than a panic.
+    pub fn metadata(&self) -> &'static Metadata {
+        static METADATA: OnceLock<Vec<Metadata>> = OnceLock::new();
+        let all = METADATA.get_or_init(|| {
+            BUILTINS
+                .iter()
+                .map(|b| read_metadata(b.wasm).ok().flatten().unwrap_or_default())
+                .collect()
+        });
+        let index = BUILTINS.iter().position(|b| b.id == self.id);
+        static EMPTY: OnceLock<Metadata> = OnceLock::new();
+        index
+            .and_then(|i| all.get(i))
+            .unwrap_or_else(|| EMPTY.get_or_init(Metadata::default))
     }
 
     /// The presets this built-in belongs to.
-    pub fn presets(&self) -> Vec<String> {
+    pub fn presets(&self) -> Vec<&'static str> {
         self.metadata()
             .annotations
             .get(PRESETS_ANNOTATION)
@@ -100,7 +113,6 @@ impl Builtin {
                 list.split(',')
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
-                    .map(str::to_string)
                     .collect()
             })
             .unwrap_or_default()
@@ -111,7 +123,7 @@ impl Builtin {
         PRESETS.contains(&name).then(|| {
             BUILTINS
                 .iter()
-                .filter(|b| b.presets().iter().any(|p| p == name))
+                .filter(|b| b.presets().contains(&name))
                 .collect()
         })
     }
@@ -166,7 +178,7 @@ mod tests {
             }
             for preset in builtin.presets() {
                 assert!(
-                    PRESETS.contains(&preset.as_str()),
+                    PRESETS.contains(&preset),
                     "{}: unknown preset {preset}",
                     builtin.id
                 );

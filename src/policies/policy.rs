@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use wasmtime::{InstancePre, Linker};
 
 use super::metadata::{ExecutionMode, Metadata, read_metadata};
 use super::protocol::{
-    Settings, SettingsValidationResponse, ValidationRequest, ValidationResponse,
+    Settings, SettingsValidationResponse, ValidationResponse, validation_payload,
 };
 use super::rules::any_rule_matches;
 use super::runtime::{Limits, PolicyRuntime};
@@ -42,6 +41,8 @@ pub struct CompiledPolicy {
     origin: String,
     metadata: Option<Metadata>,
     settings: Settings,
+    /// `settings` as JSON, serialized once for every call.
+    settings_json: Vec<u8>,
     pre: InstancePre<GuestState>,
     limits: Limits,
 }
@@ -119,6 +120,8 @@ impl CompiledPolicy {
             id,
             origin,
             metadata,
+            settings_json: serde_json::to_vec(&settings)
+                .map_err(|e| LoadError::Invalid(format!("cannot serialize the settings: {e}")))?,
             settings,
             pre,
             limits: runtime.limits(),
@@ -172,9 +175,9 @@ pub struct PolicyInstance<'p> {
 impl PolicyInstance<'_> {
     /// Ask the policy whether its settings are valid.
     pub fn validate_settings(&mut self) -> Result<SettingsValidationResponse, CallError> {
-        let payload = serde_json::to_vec(self.policy.settings())
-            .map_err(|e| CallError::Trap(format!("cannot serialize settings: {e}")))?;
-        let response = self.guest.call("validate_settings", &payload)?;
+        let response = self
+            .guest
+            .call("validate_settings", &self.policy.settings_json)?;
         serde_json::from_slice(&response).map_err(|e| {
             CallError::Guest(format!(
                 "answered validate_settings with an invalid response: {e}"
@@ -182,13 +185,10 @@ impl PolicyInstance<'_> {
         })
     }
 
-    /// Evaluate one request (an AdmissionRequest, or the raw document for raw policies).
-    pub fn validate(&mut self, request: &impl Serialize) -> Result<ValidationResponse, CallError> {
-        let payload = serde_json::to_vec(&ValidationRequest {
-            request,
-            settings: self.policy.settings(),
-        })
-        .map_err(|e| CallError::Trap(format!("cannot serialize the request: {e}")))?;
+    /// Evaluate one request, given as its JSON (an AdmissionRequest, or the raw document for raw
+    /// policies), serialized once by the caller for every policy it goes to.
+    pub fn validate(&mut self, request_json: &[u8]) -> Result<ValidationResponse, CallError> {
+        let payload = validation_payload(request_json, &self.policy.settings_json);
         let response = self.guest.call("validate", &payload)?;
         serde_json::from_slice(&response).map_err(|e| {
             CallError::Guest(format!("answered validate with an invalid response: {e}"))

@@ -7,15 +7,23 @@ use serde_json::{Map, Value};
 /// Settings handed to a policy: always a JSON object, `{}` when none were given.
 pub type Settings = Map<String, Value>;
 
-/// The `validate` payload: `{"request": <request>, "settings": <settings>}`.
+/// The `validate` payload, `{"request": <request>, "settings": <settings>}`, from JSON that is
+/// already serialized: one request goes to every policy and one policy's settings to every
+/// request, so each is serialized once rather than once per evaluation.
 ///
 /// `settings` is always present because the Rust SDK's `ValidationRequest` has no default for it.
-#[derive(Debug, Serialize)]
-pub struct ValidationRequest<'a, R: Serialize> {
-    /// An AdmissionRequest, or the raw document for raw policies.
-    pub request: &'a R,
-    /// The policy's settings.
-    pub settings: &'a Settings,
+pub fn validation_payload(request_json: &[u8], settings_json: &[u8]) -> Vec<u8> {
+    const HEAD: &[u8] = b"{\"request\":";
+    const MIDDLE: &[u8] = b",\"settings\":";
+    let mut payload = Vec::with_capacity(
+        HEAD.len() + request_json.len() + MIDDLE.len() + settings_json.len() + 1,
+    );
+    payload.extend_from_slice(HEAD);
+    payload.extend_from_slice(request_json);
+    payload.extend_from_slice(MIDDLE);
+    payload.extend_from_slice(settings_json);
+    payload.push(b'}');
+    payload
 }
 
 /// A policy's answer to `validate`.
@@ -82,13 +90,8 @@ mod tests {
     }
 
     #[test]
-    fn validation_request_always_has_settings() {
-        let settings = Settings::new();
-        let json = serde_json::to_string(&ValidationRequest {
-            request: &1,
-            settings: &settings,
-        })
-        .unwrap();
-        assert_eq!(json, r#"{"request":1,"settings":{}}"#);
+    fn validation_payload_always_has_settings() {
+        let payload = validation_payload(br#"{"uid":"u"}"#, b"{}");
+        assert_eq!(payload, br#"{"request":{"uid":"u"},"settings":{}}"#);
     }
 }

@@ -20,12 +20,14 @@ const CAPTURED_OUTPUT: usize = 1024 * 1024;
 pub struct GuestState {
     wasi: WasiP1Ctx,
     memory_cap: MemoryCap,
-    operation: String,
+    operation: Vec<u8>,
     payload: Vec<u8>,
     guest_response: Option<Vec<u8>>,
     guest_error: Option<String>,
-    host_response: Option<Vec<u8>>,
-    host_error: Option<String>,
+    /// The last host call's answer or error text; empty when there is none, which the guest
+    /// cannot tell apart from an empty answer (waPC only exposes lengths).
+    host_response: Vec<u8>,
+    host_error: Vec<u8>,
     logs: Vec<GuestLog>,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
@@ -44,12 +46,12 @@ impl GuestState {
         GuestState {
             wasi,
             memory_cap: MemoryCap::new(limits.memory),
-            operation: String::new(),
+            operation: Vec::new(),
             payload: Vec::new(),
             guest_response: None,
             guest_error: None,
-            host_response: None,
-            host_error: None,
+            host_response: Vec::new(),
+            host_error: Vec::new(),
             logs: Vec::new(),
             stdout,
             stderr,
@@ -82,15 +84,8 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__guest_request",
         |mut caller: Caller<'_, GuestState>, op_ptr: i32, ptr: i32| {
-            let memory = memory(&mut caller)?;
-            let payload = std::mem::take(&mut caller.data_mut().payload);
-            let written = write(&memory, &mut caller, ptr, &payload);
-            caller.data_mut().payload = payload;
-            written?;
-            let operation = std::mem::take(&mut caller.data_mut().operation);
-            let written = write(&memory, &mut caller, op_ptr, operation.as_bytes());
-            caller.data_mut().operation = operation;
-            written
+            write_buffer(&mut caller, ptr, |state| &mut state.payload)?;
+            write_buffer(&mut caller, op_ptr, |state| &mut state.operation)
         },
     )?;
     linker.func_wrap(
@@ -130,8 +125,8 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
             let operation = read_string(&mut caller, op_ptr, op_len)?;
             let payload = read(&mut caller, ptr, len)?;
             let state = caller.data_mut();
-            state.host_response = None;
-            state.host_error = None;
+            state.host_response.clear();
+            state.host_error.clear();
             let call = HostCall {
                 binding: &binding,
                 namespace: &namespace,
@@ -140,11 +135,11 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
             };
             match host_capabilities::dispatch(&call, &mut state.logs) {
                 Ok(response) => {
-                    state.host_response = Some(response);
+                    state.host_response = response;
                     Ok(1)
                 }
                 Err(error) => {
-                    state.host_error = Some(error);
+                    state.host_error = error.into_bytes();
                     Ok(0)
                 }
             }
@@ -154,7 +149,7 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__host_response_len",
         |caller: Caller<'_, GuestState>| -> i32 {
-            let len = caller.data().host_response.as_ref().map_or(0, Vec::len);
+            let len = caller.data().host_response.len();
             i32::try_from(len).unwrap_or(i32::MAX)
         },
     )?;
@@ -162,20 +157,14 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__host_response",
         |mut caller: Caller<'_, GuestState>, ptr: i32| {
-            let Some(response) = caller.data_mut().host_response.take() else {
-                return Ok(());
-            };
-            let memory = memory(&mut caller)?;
-            let written = write(&memory, &mut caller, ptr, &response);
-            caller.data_mut().host_response = Some(response);
-            written
+            write_buffer(&mut caller, ptr, |state| &mut state.host_response)
         },
     )?;
     linker.func_wrap(
         "wapc",
         "__host_error_len",
         |caller: Caller<'_, GuestState>| -> i32 {
-            let len = caller.data().host_error.as_ref().map_or(0, String::len);
+            let len = caller.data().host_error.len();
             i32::try_from(len).unwrap_or(i32::MAX)
         },
     )?;
@@ -183,13 +172,7 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__host_error",
         |mut caller: Caller<'_, GuestState>, ptr: i32| {
-            let Some(error) = caller.data_mut().host_error.take() else {
-                return Ok(());
-            };
-            let memory = memory(&mut caller)?;
-            let written = write(&memory, &mut caller, ptr, error.as_bytes());
-            caller.data_mut().host_error = Some(error);
-            written
+            write_buffer(&mut caller, ptr, |state| &mut state.host_error)
         },
     )?;
     linker.func_wrap(
@@ -238,15 +221,19 @@ fn read_string(
     Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
 }
 
-fn write(
-    memory: &Memory,
+/// Copy a buffer the guest state owns to `ptr` in guest memory. The buffer is taken out for
+/// the copy, because writing to memory borrows the whole store, and put back afterwards: the
+/// guest may ask for it again.
+fn write_buffer(
     caller: &mut Caller<'_, GuestState>,
     ptr: i32,
-    bytes: &[u8],
+    buffer: fn(&mut GuestState) -> &mut Vec<u8>,
 ) -> wasmtime::Result<()> {
-    memory
-        .write(caller, ptr as u32 as usize, bytes)
-        .map_err(|_| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
+    let memory = memory(caller)?;
+    let bytes = std::mem::take(buffer(caller.data_mut()));
+    let written = memory.write(&mut *caller, ptr as u32 as usize, &bytes);
+    *buffer(caller.data_mut()) = bytes;
+    written.map_err(|_| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
 }
 
 /// One live guest: a Store, its instance, and the `__guest_call` entry point.
@@ -300,13 +287,13 @@ impl WapcInstance {
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, CallError> {
         let state = self.store.data_mut();
         state.operation.clear();
-        state.operation.push_str(operation);
+        state.operation.extend_from_slice(operation.as_bytes());
         state.payload.clear();
         state.payload.extend_from_slice(payload);
         state.guest_response = None;
         state.guest_error = None;
-        state.host_response = None;
-        state.host_error = None;
+        state.host_response.clear();
+        state.host_error.clear();
         let op_len = i32::try_from(operation.len())
             .map_err(|_| CallError::Trap("operation name too long".into()))?;
         let msg_len = i32::try_from(payload.len())
