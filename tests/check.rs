@@ -617,3 +617,45 @@ fn compiled_modules_are_cached_unless_told_not_to() {
     .code(1)
     .expect("[fixtures/manifests/web.yaml:27:25]");
 }
+
+#[test]
+fn start_up_exit_zero_is_fine_and_guest_output_never_reaches_the_report() {
+    // A TinyGo-style guest: `_start` prints to stdout and ends with proc_exit(0), as TinyGo
+    // >= 0.35 does; then every request is rejected.
+    let dir = tempfile::tempdir().unwrap();
+    let response = r#"{"accepted":false,"message":"noisy says no"}"#;
+    let module = format!(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write"
+              (func $fd_write (param i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (import "wapc" "__guest_response" (func $response (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{{\"valid\":true}}")
+            (data (i32.const 32) "GUEST-NOISE\n")
+            (data (i32.const 48) "\20\00\00\00\0c\00\00\00")
+            (data (i32.const 64) "{escaped}")
+            (func (export "_start")
+              (drop (call $fd_write (i32.const 1) (i32.const 48) (i32.const 1) (i32.const 56)))
+              (call $exit (i32.const 0)))
+            (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+              (if (i32.eq (local.get $op_len) (i32.const 17))
+                (then (call $response (i32.const 0) (i32.const 14)) (return (i32.const 1))))
+              (call $response (i32.const 64) (i32.const {len}))
+              (i32.const 1)))"#,
+        escaped = response.replace('"', "\\\""),
+        len = response.len()
+    );
+    let path = dir.path().join("noisy.wasm");
+    std::fs::write(&path, wat::parse_str(module).unwrap()).unwrap();
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        path.to_str().unwrap(),
+    ]);
+    run.code(1)
+        .expect("noisy: noisy says no")
+        .reject("GUEST-NOISE");
+    assert!(!run.stderr.contains("GUEST-NOISE"), "{}", run.stderr);
+}
