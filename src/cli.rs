@@ -8,11 +8,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::{IntoDiagnostic, miette};
 
-use crate::check::{self, CheckOptions, PolicySpec};
+use crate::check::{self, CheckOptions, FailOn, PolicySpec};
+use crate::config::{self, Config};
 use crate::documents;
 use crate::policies::builtin::BUILTINS;
 use crate::policies::{Builtin, DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
-use crate::reports::{HumanReport, JsonReport, Report};
+use crate::reports::{Format, OutputSpec};
 
 /// Check Kubernetes manifests against Kubewarden WebAssembly policies.
 #[derive(Debug, Parser)]
@@ -26,15 +27,29 @@ pub struct Cli {
 enum Command {
     /// Check manifests: every YAML and JSON document under PATHS, against every policy.
     ///
-    /// Exit status: 0 nothing found, 1 a policy rejected an object, 2 an error occurred (an
-    /// unreadable or invalid file, an invalid policy or settings, a policy that failed).
-    Check(CheckArgs),
+    /// Settings come from the nearest admit.yaml (or .admit.yaml) above each path, up to the
+    /// repository root; flags override it.
+    ///
+    /// Exit status, whatever the output format: 0 nothing at or above the --fail-on level,
+    /// 1 findings at or above it (by default: a policy rejected an object), 2 an error occurred
+    /// (an unreadable or invalid file or configuration, an invalid policy or settings, a policy
+    /// that failed). Suppressed findings never fail a run.
+    Check(Box<CheckArgs>),
     /// List the built-in policies: id, presets, severity and what each checks.
     Policies,
     /// Print a built-in policy's documentation: what it checks, why, examples, settings.
     Explain {
         /// The policy id, e.g. `privileged`.
         id: String,
+    },
+    /// Write a commented starter admit.yaml and print the pre-commit snippet.
+    Init {
+        /// The directory to write admit.yaml in.
+        #[arg(default_value = ".")]
+        directory: PathBuf,
+        /// Replace an existing admit.yaml.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -58,9 +73,26 @@ struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     stdin_filename: String,
 
-    /// Wall-time limit for one policy call, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
-    policy_timeout: f64,
+    /// Wall-time limit for one policy call, in seconds [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    policy_timeout: Option<f64>,
+
+    /// Read a Kubewarden ClusterAdmissionPolicy/AdmissionPolicy file as a list of policies
+    /// (module, settings, rules, objectSelector, mode); repeatable.
+    #[arg(long, value_name = "FILE")]
+    policies_from: Vec<PathBuf>,
+
+    /// Use this configuration file instead of looking for admit.yaml.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+
+    /// Ignore every configuration file.
+    #[arg(long)]
+    isolated: bool,
+
+    /// Ignore `admit.dev/ignore` annotations and `# admit:ignore` comments: report everything.
+    #[arg(long)]
+    no_suppressions: bool,
 
     /// Compile every policy afresh instead of using the compiled-module cache.
     #[arg(long)]
@@ -71,9 +103,22 @@ struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
 
-    /// Output format: `human` (snippets with the node underlined) or `json`.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format, optionally with a file to write it to: `human` (snippets with the node
+    /// underlined), `concise` (one line per finding), `json`, `sarif`, `junit` or `github`
+    /// (workflow commands). Repeat for several, e.g. `--format human --format sarif=admit.sarif`.
+    /// Standard output carries the one format given without a file, else `human`.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = parse_output)]
+    formats: Vec<OutputSpec>,
+
+    /// Write the report to FILE instead of standard output (the one --format given without a
+    /// file). Report files are replaced atomically.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Which findings fail the run with exit code 1: `error` (default), `warning` (also
+    /// warnings) or `never`. Errors always exit with 2.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOnArg>,
 
     /// When to use colours (`auto`: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -84,10 +129,37 @@ struct CheckArgs {
     verbose: bool,
 }
 
+fn parse_output(value: &str) -> Result<OutputSpec, String> {
+    let (name, file) = match value.split_once('=') {
+        Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+        Some((name, _)) => return Err(format!("`{name}=` needs a file name after `=`")),
+        None => (value, None),
+    };
+    let format = Format::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!(
+            "unknown format `{name}`; choose one of {}",
+            names.join(", ")
+        )
+    })?;
+    Ok(OutputSpec { format, file })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Human,
-    Json,
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(value: FailOnArg) -> Self {
+        match value {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,9 +173,10 @@ enum ColorChoice {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check(args) => check_command(args),
+        Command::Check(args) => check_command(*args),
         Command::Policies => policies_command(),
         Command::Explain { id } => explain_command(&id),
+        Command::Init { directory, force } => init_command(&directory, force),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -159,6 +232,37 @@ fn policies_command() -> miette::Result<u8> {
     Ok(0)
 }
 
+/// What a team adds to `.pre-commit-config.yaml`; `admit init` prints it.
+const PRE_COMMIT_SNIPPET: &str = "\
+repos:
+  - repo: https://github.com/OWNER/admit
+    rev: v0.1.0
+    hooks:
+      - id: admit
+";
+
+fn init_command(directory: &Path, force: bool) -> miette::Result<u8> {
+    let path = directory.join(config::CONFIG_NAMES[0]);
+    if path.exists() && !force {
+        return Err(miette!(
+            help = "edit it, or pass --force to replace it",
+            "{} already exists",
+            path.display()
+        ));
+    }
+    std::fs::create_dir_all(directory)
+        .map_err(|e| miette!("cannot create {}: {e}", directory.display()))?;
+    write_atomically(&path, config::STARTER.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Wrote {}. `admit check` reads it from any directory below it.\n\nTo run admit before every commit, add this to .pre-commit-config.yaml:\n\n{PRE_COMMIT_SNIPPET}",
+        path.display()
+    )
+    .into_diagnostic()?;
+    Ok(0)
+}
+
 fn explain_command(id: &str) -> miette::Result<u8> {
     let builtin = Builtin::find(id).ok_or_else(|| {
         miette!(
@@ -172,85 +276,258 @@ fn explain_command(id: &str) -> miette::Result<u8> {
 }
 
 fn check_command(args: CheckArgs) -> miette::Result<u8> {
-    let names = if args.policies.is_empty() {
-        vec![DEFAULT_PRESET.to_string()]
-    } else {
-        args.policies.clone()
-    };
-    let sources = select(&names).map_err(|message| miette!("{message}"))?;
-    if args.settings.is_some() && (args.policies.is_empty() || sources.len() != 1) {
-        let selected: Vec<String> = sources.iter().map(|s| s.name()).collect();
-        return Err(miette!(
-            help = "name the one policy the settings are for with --policy",
-            "--settings applies to exactly one policy, but {} selected ({})",
-            if args.policies.is_empty() {
-                "the default preset"
-            } else {
-                "--policy"
-            },
-            selected.join(", ")
-        ));
-    }
-    let settings = match &args.settings {
-        Some(value) => parse_settings(value)?,
-        None => Settings::new(),
-    };
-    if !(args.policy_timeout.is_finite() && args.policy_timeout > 0.0) {
+    let cli_policies = cli_policies(&args)?;
+    if let Some(timeout) = args.policy_timeout
+        && !(timeout.is_finite() && timeout > 0.0)
+    {
         return Err(miette!(
             "--policy-timeout must be a positive number of seconds"
         ));
     }
-    let options = CheckOptions {
-        paths: args.paths,
-        stdin_name: args.stdin_filename,
-        policies: sources
-            .into_iter()
-            .map(|source| PolicySpec {
-                source,
-                settings: settings.clone(),
-            })
-            .collect(),
-        limits: Limits {
-            timeout: Duration::from_secs_f64(args.policy_timeout),
-            ..Limits::default()
-        },
-        cache: if args.no_cache {
-            None
-        } else {
-            args.cache_dir
-                .or_else(ModuleCache::default_dir)
-                .map(ModuleCache::new)
-        },
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .or_else(ModuleCache::default_dir)
+            .map(ModuleCache::new)
     };
-    let outcome = check::run(&options);
+    let groups = config_groups(&args)?;
+    let mut merged: Option<check::CheckOutcome> = None;
+    let mut exit = 0;
+    for (config, paths) in &groups {
+        let policies = match (
+            &cli_policies,
+            config.as_ref().and_then(|c| c.policies.clone()),
+        ) {
+            (Some(policies), _) => policies.clone(),
+            (None, Some(policies)) => policies,
+            (None, None) => select(&[DEFAULT_PRESET.to_string()])
+                .map_err(|message| miette!("{message}"))?
+                .into_iter()
+                .map(|source| PolicySpec::new(source, Settings::new()))
+                .collect(),
+        };
+        let timeout = args
+            .policy_timeout
+            .or(config.as_ref().and_then(|c| c.policy_timeout))
+            .unwrap_or(DEFAULT_POLICY_TIMEOUT);
+        let options = CheckOptions {
+            paths: paths.clone(),
+            stdin_name: args.stdin_filename.clone(),
+            policies,
+            limits: Limits {
+                timeout: Duration::from_secs_f64(timeout),
+                ..Limits::default()
+            },
+            cache: cache.clone(),
+            selection: config.as_ref().map(|c| c.selection.clone()),
+            suppressions: !args.no_suppressions,
+        };
+        let outcome = check::run(&options);
+        let fail_on = args
+            .fail_on
+            .map(FailOn::from)
+            .or(config.as_ref().and_then(|c| c.fail_on))
+            .unwrap_or_default();
+        exit = exit.max(outcome.exit_code(fail_on));
+        merged = Some(match merged {
+            Some(previous) => previous.merge(outcome),
+            None => outcome,
+        });
+    }
+    let Some(outcome) = merged else {
+        return Ok(0);
+    };
     if args.verbose {
         let mut stderr = std::io::stderr().lock();
         for line in &outcome.logs {
             writeln!(stderr, "{line}").into_diagnostic()?;
         }
     }
-    let stdout = std::io::stdout();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+    let configured_outputs = groups
+        .iter()
+        .find_map(|(config, _)| config.as_ref())
+        .map(|c| c.outputs.clone())
+        .unwrap_or_default();
+    let requested = if args.formats.is_empty() {
+        configured_outputs
+    } else {
+        args.formats.clone()
     };
+    let outputs = resolve_outputs(requested, args.output.clone())?;
+    write_reports(&outputs, &outcome, args.color)?;
+    Ok(exit)
+}
+
+/// The wall-time limit for one policy call when neither flag nor configuration sets one.
+const DEFAULT_POLICY_TIMEOUT: f64 = 2.0;
+
+/// The policies named on the command line (`--policy`, `--policies-from`), if any: they
+/// replace the configuration's list.
+fn cli_policies(args: &CheckArgs) -> miette::Result<Option<Vec<PolicySpec>>> {
+    if args.policies.is_empty() && args.policies_from.is_empty() {
+        if args.settings.is_some() {
+            return Err(miette!(
+                help = "name the one policy the settings are for with --policy",
+                "--settings needs --policy"
+            ));
+        }
+        return Ok(None);
+    }
+    let sources = select(&args.policies).map_err(|message| miette!("{message}"))?;
+    if args.settings.is_some() && sources.len() != 1 {
+        let selected: Vec<String> = sources.iter().map(|s| s.name()).collect();
+        return Err(miette!(
+            help = "name the one policy the settings are for with --policy",
+            "--settings applies to exactly one policy, but --policy selected {}",
+            if selected.is_empty() {
+                "none".to_string()
+            } else {
+                selected.join(", ")
+            }
+        ));
+    }
+    let settings = match &args.settings {
+        Some(value) => parse_settings(value)?,
+        None => Settings::new(),
+    };
+    let mut specs: Vec<PolicySpec> = sources
+        .into_iter()
+        .map(|source| PolicySpec::new(source, settings.clone()))
+        .collect();
+    for file in &args.policies_from {
+        specs.extend(config::read_admission_policies(file).map_err(miette::Report::new)?);
+    }
+    Ok(Some(specs))
+}
+
+/// Which configuration governs which paths: `--isolated` none, `--config` one for all, else
+/// each path's nearest `admit.yaml`, paths sharing a configuration checked together.
+fn config_groups(args: &CheckArgs) -> miette::Result<Vec<(Option<Config>, Vec<PathBuf>)>> {
+    if args.isolated {
+        return Ok(vec![(None, args.paths.clone())]);
+    }
+    if let Some(path) = &args.config {
+        let config = config::load(path).map_err(miette::Report::new_boxed)?;
+        return Ok(vec![(Some(config), args.paths.clone())]);
+    }
+    let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+    for path in &args.paths {
+        let found = config::discover(path);
+        match groups.iter_mut().find(|(config, _)| *config == found) {
+            Some((_, paths)) => paths.push(path.clone()),
+            None => groups.push((found, vec![path.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(config, paths)| {
+            let config = config
+                .map(|path| config::load(&path).map_err(miette::Report::new_boxed))
+                .transpose()?;
+            Ok((config, paths))
+        })
+        .collect()
+}
+
+/// Settle where each report goes: `--output` names the file of the one format without a file,
+/// and standard output always carries a report (`human` when every format went to a file).
+fn resolve_outputs(
+    mut outputs: Vec<OutputSpec>,
+    output: Option<PathBuf>,
+) -> miette::Result<Vec<OutputSpec>> {
+    if outputs.is_empty() {
+        outputs.push(OutputSpec {
+            format: Format::Human,
+            file: None,
+        });
+    }
+    let to_stdout: Vec<usize> = (0..outputs.len())
+        .filter(|&i| outputs[i].file.is_none())
+        .collect();
+    if let Some(file) = output {
+        match to_stdout.as_slice() {
+            [only] => outputs[*only].file = Some(file),
+            [] => {
+                return Err(miette!(
+                    "--output has no format to write: every --format already names its file"
+                ));
+            }
+            _ => {
+                return Err(miette!(
+                    help = "name each file with --format FORMAT=FILE",
+                    "--output is ambiguous with several --format options that have no file"
+                ));
+            }
+        }
+    } else if to_stdout.len() > 1 {
+        return Err(miette!(
+            help = "send all but one to files with --format FORMAT=FILE",
+            "only one report can go to standard output, but {} formats have no file",
+            to_stdout.len()
+        ));
+    }
+    if outputs.iter().all(|o| o.file.is_some()) {
+        outputs.push(OutputSpec {
+            format: Format::Human,
+            file: None,
+        });
+    }
+    Ok(outputs)
+}
+
+/// Write every report: files first, each replaced atomically so that an interrupted run never
+/// leaves half a report behind, then standard output.
+fn write_reports(
+    outputs: &[OutputSpec],
+    outcome: &check::CheckOutcome,
+    color: ColorChoice,
+) -> miette::Result<()> {
+    let stdout = std::io::stdout();
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
-    let report: Box<dyn Report> = match args.format {
-        Format::Human => Box::new(HumanReport::new(color, width)),
-        Format::Json => Box::new(JsonReport),
+    for output in outputs {
+        match &output.file {
+            Some(path) => {
+                let report = output.format.report(color == ColorChoice::Always, width);
+                let mut bytes = Vec::new();
+                report.write(&mut bytes, outcome).into_diagnostic()?;
+                write_atomically(path, &bytes)?;
+            }
+            None => {
+                let color = match color {
+                    ColorChoice::Always => true,
+                    ColorChoice::Never => false,
+                    ColorChoice::Auto => {
+                        stdout.is_terminal()
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                };
+                let report = output.format.report(color, width);
+                let mut out = stdout.lock();
+                report.write(&mut out, outcome).into_diagnostic()?;
+                out.flush().into_diagnostic()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replace `path` with `bytes` through a temporary file in the same directory and a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     };
-    let mut out = stdout.lock();
-    report
-        .write(&mut out, &outcome.findings, &outcome.summary)
-        .into_diagnostic()?;
-    out.flush().into_diagnostic()?;
-    Ok(outcome.exit_code())
+    let failed = |e: &dyn std::fmt::Display| miette!("cannot write {}: {e}", path.display());
+    std::fs::create_dir_all(directory).map_err(|e| failed(&e))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(directory).map_err(|e| failed(&e))?;
+    temporary.write_all(bytes).map_err(|e| failed(&e))?;
+    temporary.persist(path).map_err(|e| failed(&e.error))?;
+    Ok(())
 }
 
 /// `--settings` is inline JSON when it looks like an object, else a YAML or JSON file.

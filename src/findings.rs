@@ -8,6 +8,8 @@
 //! A pointer to a field that does not exist (a required field is missing) points at the nearest
 //! node that does. Printers turn spans into `line:column` at the very end.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use crate::documents::Node;
@@ -28,6 +30,48 @@ pub enum FindingKind {
     Warning,
 }
 
+/// How serious a finding is. With `--fail-on` this decides whether a run fails; an
+/// [`FindingKind::Error`] always fails it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Information: what a mutating policy would change.
+    Note,
+    /// Worth fixing; fails the run only with `--fail-on warning`.
+    Warning,
+    /// Must be fixed; fails the run unless `--fail-on never`.
+    Error,
+}
+
+impl Severity {
+    /// The lower-case name used in every output format and in configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// How a finding was silenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// By the object's `admit.dev/ignore` annotation.
+    Annotation,
+    /// By an `# admit:ignore` comment on the line, or the line above.
+    Comment,
+}
+
+/// Why a finding is not counted: it was suppressed in the source. Suppressed findings stay in
+/// the outcome so that formats able to show them (SARIF, JSON) can, and audits can count them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    /// Where the suppression was written.
+    pub kind: SuppressionKind,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+}
+
 /// Where in which file a finding points.
 #[derive(Debug, Clone)]
 pub struct SourceRef {
@@ -41,6 +85,52 @@ pub struct SourceRef {
     pub pointer: Option<String>,
     /// Text under the underline.
     pub label: String,
+    /// The object the finding is about, when it is about one.
+    pub object: Option<Arc<ObjectName>>,
+}
+
+/// A Kubernetes object as reports name it (JUnit cases, SARIF logical locations, JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectName {
+    /// Its `apiVersion`.
+    pub api_version: String,
+    /// Its `kind`.
+    pub kind: String,
+    /// Its `metadata.namespace`, as written (no `default` is assumed).
+    pub namespace: Option<String>,
+    /// Its `metadata.name`, else its `metadata.generateName` followed by `*`.
+    pub name: Option<String>,
+}
+
+impl ObjectName {
+    /// The name of the object at `node`.
+    pub fn of(node: &Node) -> Self {
+        let text =
+            |node: &Node, key: &str| node.get(key).and_then(Node::as_str).map(str::to_string);
+        let metadata = node.get("metadata");
+        ObjectName {
+            api_version: text(node, "apiVersion").unwrap_or_default(),
+            kind: text(node, "kind").unwrap_or_default(),
+            namespace: metadata.and_then(|m| text(m, "namespace")),
+            name: metadata.and_then(|m| {
+                text(m, "name").or_else(|| text(m, "generateName").map(|g| format!("{g}*")))
+            }),
+        }
+    }
+
+    /// `Kind/namespace/name`, or `Kind/name` without a namespace, or `Kind` without a name.
+    pub fn qualified_name(&self) -> String {
+        [
+            Some(&self.kind),
+            self.namespace.as_ref(),
+            self.name.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("/")
+    }
 }
 
 /// One thing a check reports.
@@ -48,6 +138,8 @@ pub struct SourceRef {
 pub struct Finding {
     /// What kind of finding this is.
     pub kind: FindingKind,
+    /// How serious it is: from its kind, or the policy's configured severity.
+    pub severity: Severity,
     /// Who reports it: a policy id, or a code such as `yaml-syntax` for admit's own findings.
     pub source: String,
     /// The message.
@@ -58,19 +150,41 @@ pub struct Finding {
     pub location: Option<SourceRef>,
     /// Advice on what to do about it.
     pub help: Option<String>,
+    /// Set when a suppression in the source silenced this finding.
+    pub suppressed: Option<Suppressed>,
 }
 
 impl Finding {
     /// A finding that points nowhere in particular.
     pub fn new(kind: FindingKind, source: impl Into<String>, message: impl Into<String>) -> Self {
+        let severity = match kind {
+            FindingKind::Error | FindingKind::Rejection => Severity::Error,
+            FindingKind::Warning => Severity::Warning,
+            FindingKind::Mutation => Severity::Note,
+        };
         Finding {
             kind,
+            severity,
             source: source.into(),
             message: message.into(),
             code: None,
             location: None,
             help: None,
+            suppressed: None,
         }
+    }
+
+    /// The same finding at another severity; errors stay errors.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        if self.kind != FindingKind::Error {
+            self.severity = severity;
+        }
+        self
+    }
+
+    /// Whether the finding counts: it is not suppressed.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
     }
 
     /// The same finding, pointing at `location`.
@@ -151,6 +265,7 @@ pub fn from_response(
     policy: &str,
     file: &SourceFile,
     object: &ObjectRef<'_>,
+    name: &Arc<ObjectName>,
     original: &Json,
     response: &ValidationResponse,
 ) -> Vec<Finding> {
@@ -160,6 +275,7 @@ pub fn from_response(
         document: object.document.index,
         pointer,
         label,
+        object: Some(name.clone()),
     };
     let mut findings = Vec::new();
     if !response.accepted {
@@ -249,5 +365,23 @@ fn describe_patch(operation: &json_patch::PatchOperation) -> (String, String) {
             format!("would copy {} to {}", op.from, op.path),
         ),
         Op::Test(op) => (op.path.to_string(), format!("would test {}", op.path)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_named_kind_namespace_name() {
+        let loaded = crate::documents::load(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {generateName: web-}\n---\napiVersion: v1\nkind: Namespace\n",
+        );
+        let names: Vec<String> = loaded
+            .documents
+            .iter()
+            .map(|d| ObjectName::of(&d.root).qualified_name())
+            .collect();
+        assert_eq!(names, ["Pod/shop/a", "Deployment/web-*", "Namespace"]);
     }
 }

@@ -9,6 +9,78 @@ use std::path::{Path, PathBuf};
 
 use crate::source::SourceFile;
 
+/// Which files a configuration wants checked: inside an `include` glob if there are any, and
+/// outside every `exclude` glob, both relative to `base` (the configuration's directory).
+///
+/// It applies to files named on the command line too: pre-commit names every staged YAML file,
+/// and a team's `exclude` must hold there as well.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The directory globs are relative to.
+    pub base: PathBuf,
+    /// Globs of files to check; `None` is every file.
+    pub include: Option<globset::GlobSet>,
+    /// Globs of files never to check.
+    pub exclude: Option<globset::GlobSet>,
+}
+
+impl Selection {
+    /// Every file under `base`.
+    pub fn new(base: PathBuf) -> Self {
+        Selection {
+            base,
+            include: None,
+            exclude: None,
+        }
+    }
+
+    /// Whether `path` (as the walk found it) is to be checked. Paths outside `base` are matched
+    /// as they are, absolute.
+    pub fn selects(&self, path: &Path) -> bool {
+        let relative = relative_to(path, &self.base);
+        self.include
+            .as_ref()
+            .is_none_or(|include| include.is_match(&relative))
+            && self
+                .exclude
+                .as_ref()
+                .is_none_or(|exclude| !exclude.is_match(&relative))
+    }
+}
+
+/// `path` relative to `base`, both made absolute against the working directory first; `path`
+/// itself (absolute) when it is not under `base`.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let absolute = |p: &Path| {
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        normalize(&joined)
+    };
+    let (path, base) = (absolute(path), absolute(base));
+    path.strip_prefix(&base)
+        .map(Path::to_path_buf)
+        .unwrap_or(path)
+}
+
+/// Drop `.` and resolve `..` lexically, so `./deploy/../k8s/a.yaml` matches `k8s/**`.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Extensions read when walking a directory.
 const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 

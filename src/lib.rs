@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod documents;
 pub mod findings;
 pub mod inputs;
@@ -15,3 +16,4 @@ pub mod policies;
 pub mod reports;
 pub mod requests;
 pub mod source;
+pub mod suppressions;

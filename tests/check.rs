@@ -353,8 +353,15 @@ fn settings_need_exactly_one_policy() {
     let run = admit(&["check", "fixtures", "--settings", "{}"]);
     assert_eq!(run.code, 2);
     assert!(
+        run.stderr.contains("--settings needs --policy"),
+        "{}",
         run.stderr
-            .contains("--settings applies to exactly one policy, but the default preset selected"),
+    );
+    let run = admit(&["check", "fixtures", "-p", "baseline", "--settings", "{}"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--settings applies to exactly one policy, but --policy selected"),
         "{}",
         run.stderr
     );

@@ -12,6 +12,7 @@ mod policy;
 pub mod protocol;
 pub mod rules;
 mod runtime;
+pub mod scope;
 pub mod selection;
 pub mod wapc;
 

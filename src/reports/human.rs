@@ -8,8 +8,8 @@ use miette::{
 };
 
 use super::Report;
-use crate::check::Summary;
-use crate::findings::{Finding, FindingKind};
+use crate::check::CheckOutcome;
+use crate::findings::{self, Finding, FindingKind};
 
 /// Human-readable output with source snippets.
 pub struct HumanReport {
@@ -47,13 +47,9 @@ impl HumanReport {
 }
 
 impl Report for HumanReport {
-    fn write(
-        &self,
-        out: &mut dyn std::io::Write,
-        findings: &[Finding],
-        summary: &Summary,
-    ) -> std::io::Result<()> {
-        for finding in findings {
+    fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {
+        let (findings, summary) = (&outcome.findings, &outcome.summary);
+        for finding in findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", self.render(finding))?;
         }
         writeln!(out, "{summary}")
@@ -90,10 +86,10 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn severity(&self) -> Option<Severity> {
-        Some(match self.0.kind {
-            FindingKind::Error | FindingKind::Rejection => Severity::Error,
-            FindingKind::Warning => Severity::Warning,
-            FindingKind::Mutation => Severity::Advice,
+        Some(match (self.0.kind, self.0.severity) {
+            (FindingKind::Error, _) | (_, findings::Severity::Error) => Severity::Error,
+            (_, findings::Severity::Warning) => Severity::Warning,
+            (_, findings::Severity::Note) => Severity::Advice,
         })
     }
 

@@ -1,22 +1,92 @@
-//! Reports: how findings look. Each printer is a sink that consumes the sorted findings and the
-//! run's summary; nothing upstream knows about terminals or file formats.
+//! Reports: how findings look. Each printer is a sink that consumes a finished check's
+//! outcome; nothing upstream knows about terminals or file formats.
 
+mod concise;
+mod github;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 
+pub use concise::ConciseReport;
+pub use github::GithubReport;
 pub use human::HumanReport;
 pub use json::JsonReport;
+pub use junit::JunitReport;
+pub use sarif::SarifReport;
 
-use crate::check::Summary;
-use crate::findings::Finding;
+use crate::check::CheckOutcome;
 
 /// A printer of a finished check.
 pub trait Report {
-    /// Write `findings` (already in report order) and the `summary`.
-    fn write(
-        &self,
-        out: &mut dyn std::io::Write,
-        findings: &[Finding],
-        summary: &Summary,
-    ) -> std::io::Result<()>;
+    /// Write the outcome: its findings are already in report order, and suppressed ones are
+    /// marked (a format that cannot show them as suppressed leaves them out).
+    fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()>;
+}
+
+/// One report to produce: a format, and the file it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// The format.
+    pub format: Format,
+    /// Where to write it; `None` is standard output.
+    pub file: Option<std::path::PathBuf>,
+}
+
+/// Every output format, by the name `--format` and the configuration use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Snippets with the node underlined, for a person at a terminal.
+    Human,
+    /// One line per finding: `path:line:col: severity[policy] message`.
+    Concise,
+    /// The versioned JSON document described by `docs/report.schema.json`.
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for GitLab, Jenkins and Azure test reports.
+    Junit,
+    /// GitHub Actions workflow commands, shown as annotations on the diff.
+    Github,
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 6] = [
+        Format::Human,
+        Format::Concise,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Github,
+    ];
+
+    /// The format's name on the command line and in configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Concise => "concise",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+        }
+    }
+
+    /// The format called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The printer for this format. `color` and `width` only matter to `human`.
+    pub fn report(self, color: bool, width: usize) -> Box<dyn Report> {
+        match self {
+            Format::Human => Box::new(HumanReport::new(color, width)),
+            Format::Concise => Box::new(ConciseReport),
+            Format::Json => Box::new(JsonReport),
+            Format::Sarif => Box::new(SarifReport),
+            Format::Junit => Box::new(JunitReport),
+            Format::Github => Box::new(GithubReport),
+        }
+    }
 }

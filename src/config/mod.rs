@@ -1,0 +1,542 @@
+//! `admit.yaml`: a team's checks in one file instead of a list of flags.
+//!
+//! The file is found by walking up from a checked path to the repository root (the first
+//! directory with `.git`); paths inside it are relative to the file. Every mistake is a
+//! diagnostic at the offending line with the valid choices, because a config that is silently
+//! half-read is worse than none. The schema is `admit.schema.json` at the repository root.
+
+mod admission_policies;
+pub mod reader;
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+pub use admission_policies::read_admission_policies;
+pub use reader::FileError;
+
+use crate::check::{FailOn, PolicySpec};
+use crate::documents::{Node, Value};
+use crate::findings::Severity;
+use crate::inputs::{Selection, normalize};
+use crate::policies::scope::{LabelOperator, LabelRequirement, LabelSelector, Scope};
+use crate::policies::{Builtin, PolicySource, Settings, select};
+use crate::reports::{Format, OutputSpec};
+use crate::source::SourceFile;
+use reader::{Problem, Read};
+
+/// File names a configuration may have, in the order they are looked for.
+pub const CONFIG_NAMES: [&str; 2] = ["admit.yaml", ".admit.yaml"];
+
+const TOP_KEYS: [&str; 6] = [
+    "include",
+    "exclude",
+    "fail-on",
+    "policies",
+    "output",
+    "policy-timeout",
+];
+const POLICY_KEYS: [&str; 9] = [
+    "preset",
+    "id",
+    "module",
+    "policies-from",
+    "name",
+    "settings",
+    "severity",
+    "match",
+    "except",
+];
+const MATCH_KEYS: [&str; 3] = ["kinds", "namespaces", "labels"];
+const SELECTOR_KEYS: [&str; 2] = ["matchLabels", "matchExpressions"];
+const FAIL_ON: [&str; 3] = ["error", "warning", "never"];
+const SEVERITIES: [&str; 2] = ["error", "warning"];
+
+/// A loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Which files to check: `include` and `exclude`, relative to the file's directory.
+    pub selection: Selection,
+    /// Which findings fail the run.
+    pub fail_on: Option<FailOn>,
+    /// The policies to run; `None` when the file does not say (the default preset).
+    pub policies: Option<Vec<PolicySpec>>,
+    /// Reports to write.
+    pub outputs: Vec<OutputSpec>,
+    /// Wall-time limit for one policy call, in seconds.
+    pub policy_timeout: Option<f64>,
+}
+
+impl Config {
+    /// The directory paths in the file are relative to.
+    pub fn directory(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// The configuration that governs `path`: the nearest `admit.yaml` or `.admit.yaml` in its
+/// directory or above, stopping at the repository root (a directory holding `.git`).
+pub fn discover(path: &Path) -> Option<PathBuf> {
+    let start = if path.as_os_str() == "-" {
+        std::env::current_dir().ok()?
+    } else {
+        let absolute = std::env::current_dir().ok()?.join(path);
+        let absolute = normalize(&absolute);
+        if absolute.is_dir() {
+            absolute
+        } else {
+            absolute.parent()?.to_path_buf()
+        }
+    };
+    for directory in start.ancestors() {
+        for name in CONFIG_NAMES {
+            let candidate = directory.join(name);
+            if candidate.is_file() {
+                // Reports name it as the user would: relative to where admit runs.
+                let shown = std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| candidate.strip_prefix(cwd).ok().map(Path::to_path_buf));
+                return Some(shown.unwrap_or(candidate));
+            }
+        }
+        if directory.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// Read and validate the configuration at `path`.
+pub fn load(path: &Path) -> Result<Config, Box<dyn miette::Diagnostic + Send + Sync>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(miette::MietteDiagnostic::new(format!(
+            "cannot read configuration {}: {e}",
+            path.display()
+        ))) as Box<dyn miette::Diagnostic + Send + Sync>
+    })?;
+    let file = SourceFile::new(path.display().to_string(), text);
+    parse(&file, path).map_err(|e| Box::new(e) as Box<dyn miette::Diagnostic + Send + Sync>)
+}
+
+/// Parse the configuration text in `file`, which lives at `path`.
+pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
+    let documents = reader::load(file)?;
+    let directory = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut config = Config {
+        path: path.to_path_buf(),
+        selection: Selection::new(directory.clone()),
+        fail_on: None,
+        policies: None,
+        outputs: Vec::new(),
+        policy_timeout: None,
+    };
+    let root = match documents.as_slice() {
+        [] => return Ok(config),
+        [document] => &document.root,
+        [_, second, ..] => {
+            return Err(
+                Problem::new(second.span, "a configuration is a single YAML document")
+                    .in_file(file),
+            );
+        }
+    };
+    let result: Read<()> = (|| {
+        for entry in reader::mapping(root, "the configuration", &TOP_KEYS)? {
+            let node = &entry.value;
+            match entry.key.as_str() {
+                "include" => config.selection.include = Some(globs(node, "include")?),
+                "exclude" => config.selection.exclude = Some(globs(node, "exclude")?),
+                "fail-on" => {
+                    config.fail_on = Some(match reader::choice(node, "fail-on level", &FAIL_ON)? {
+                        "warning" => FailOn::Warning,
+                        "never" => FailOn::Never,
+                        _ => FailOn::Error,
+                    })
+                }
+                "policy-timeout" => {
+                    config.policy_timeout = Some(reader::positive_number(node, "policy-timeout")?)
+                }
+                "output" => config.outputs = outputs(node, &directory)?,
+                "policies" => config.policies = Some(Vec::new()),
+                _ => {}
+            }
+        }
+        Ok(())
+    })();
+    result.map_err(|problem| problem.in_file(file))?;
+    if let Some(node) = root.get("policies") {
+        config.policies = Some(policies(node, file, &directory)?);
+    }
+    Ok(config)
+}
+
+fn globs(node: &Node, what: &str) -> Read<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for (pattern, span) in reader::strings(node, what)? {
+        // A bare directory name means everything under it, as in .gitignore.
+        let glob = Glob::new(pattern.trim_start_matches("./"))
+            .map_err(|e| Problem::new(span, format!("invalid glob `{pattern}`: {}", e.kind())))?;
+        builder.add(glob);
+        if !pattern.contains('*') {
+            let under = format!(
+                "{}/**",
+                pattern.trim_start_matches("./").trim_end_matches('/')
+            );
+            if let Ok(glob) = Glob::new(&under) {
+                builder.add(glob);
+            }
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| Problem::new(node.span, format!("invalid {what} globs: {e}")))
+}
+
+fn outputs(node: &Node, directory: &Path) -> Read<Vec<OutputSpec>> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Sequence(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    items
+        .into_iter()
+        .map(|item| {
+            let (format_node, file) = match &item.value {
+                Value::String(_) => (item, None),
+                _ => {
+                    reader::mapping(item, "an output", &["format", "file"])?;
+                    let format = item.get("format").ok_or_else(|| {
+                        Problem::new(item.span, "an output needs a `format`")
+                            .help(reader::choices("formats", &names, ""))
+                    })?;
+                    let file = item
+                        .get("file")
+                        .map(|f| reader::string(f, "an output file").map(|f| directory.join(f)))
+                        .transpose()?;
+                    (format, file)
+                }
+            };
+            let name = reader::choice(format_node, "output format", &names)?;
+            let format = Format::from_name(name).unwrap_or(Format::Human);
+            Ok(OutputSpec { format, file })
+        })
+        .collect()
+}
+
+/// The policy list: entries in order, a later entry for the same policy replacing an earlier
+/// one (so `preset: recommended` then `id: privileged, severity: warning` tunes one member).
+fn policies(
+    node: &Node,
+    file: &SourceFile,
+    directory: &Path,
+) -> Result<Vec<PolicySpec>, FileError> {
+    let Value::Sequence(items) = &node.value else {
+        return Err(Problem::new(
+            node.span,
+            format!("policies must be a list, not {}", reader::type_name(node)),
+        )
+        .in_file(file));
+    };
+    let mut specs: Vec<PolicySpec> = Vec::new();
+    for item in items {
+        for spec in policy_entry(item, file, directory)? {
+            match specs.iter_mut().find(|s| same_policy(s, &spec)) {
+                Some(existing) => *existing = spec,
+                None => specs.push(spec),
+            }
+        }
+    }
+    Ok(specs)
+}
+
+/// Two specs name the same policy when they would report under the same id.
+fn same_policy(a: &PolicySpec, b: &PolicySpec) -> bool {
+    let key = |s: &PolicySpec| s.id.clone().unwrap_or_else(|| s.source.name());
+    key(a) == key(b)
+}
+
+fn policy_entry(
+    item: &Node,
+    file: &SourceFile,
+    directory: &Path,
+) -> Result<Vec<PolicySpec>, FileError> {
+    let in_file = |problem: Problem| problem.in_file(file);
+    let entries = reader::mapping(item, "a policy", &POLICY_KEYS).map_err(in_file)?;
+    let sources: Vec<&crate::documents::Entry> = entries
+        .iter()
+        .filter(|e| matches!(e.key.as_str(), "preset" | "id" | "module" | "policies-from"))
+        .collect();
+    let source = match sources.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(in_file(
+                Problem::new(
+                    item.span,
+                    "a policy needs one of `preset`, `id`, `module` or `policies-from`",
+                )
+                .help(
+                    "e.g. `- preset: recommended`, `- id: privileged` or `- module: ./team.wasm`",
+                ),
+            ));
+        }
+        [_, second, ..] => {
+            return Err(in_file(Problem::new(
+                second.key_span,
+                format!(
+                    "`{}` cannot be combined with `{}` in one policy entry; give each its own entry",
+                    second.key, sources[0].key
+                ),
+            )));
+        }
+    };
+    if source.key == "policies-from" {
+        let extra = entries
+            .iter()
+            .find(|e| e.key != "policies-from" && e.key != "severity");
+        if let Some(extra) = extra {
+            return Err(in_file(Problem::new(
+                extra.key_span,
+                format!(
+                    "`{}` does not apply to `policies-from`: the policies in that file carry their own",
+                    extra.key
+                ),
+            )));
+        }
+        let name = reader::string(&source.value, "policies-from").map_err(in_file)?;
+        let severity = item
+            .get("severity")
+            .map(severity)
+            .transpose()
+            .map_err(in_file)?;
+        let path = directory.join(name);
+        if !path.is_file() {
+            return Err(in_file(
+                Problem::new(
+                    source.value.span,
+                    format!("no such file: {}", path.display()),
+                )
+                .help("paths are relative to the configuration file"),
+            ));
+        }
+        let mut specs = read_admission_policies(&path)?;
+        if let Some(severity) = severity {
+            for spec in &mut specs {
+                spec.severity = Some(severity);
+            }
+        }
+        return Ok(specs);
+    }
+    let read = || -> Read<Vec<PolicySpec>> {
+        let settings: Settings = item
+            .get("settings")
+            .map(|s| reader::json_object(s, "settings"))
+            .transpose()?
+            .unwrap_or_default();
+        let severity = item.get("severity").map(severity).transpose()?;
+        let scope = item
+            .get("match")
+            .map(scope)
+            .transpose()?
+            .unwrap_or_default();
+        let name = item
+            .get("name")
+            .map(|n| reader::string(n, "name").map(str::to_string))
+            .transpose()?;
+        let value = &source.value;
+        let text = reader::string(value, &source.key)?;
+        if let Some(except) = item.entry("except")
+            && source.key != "preset"
+        {
+            return Err(Problem::new(
+                except.key_span,
+                "`except` only applies to a `preset`",
+            ));
+        }
+        if source.key == "preset" && (item.get("settings").is_some() || item.get("name").is_some())
+        {
+            let key = if item.get("settings").is_some() {
+                "settings"
+            } else {
+                "name"
+            };
+            let span = item.entry(key).map_or(item.span, |e| e.key_span);
+            return Err(
+                Problem::new(span, format!("`{key}` is per policy; a preset has several"))
+                    .help("add an entry `- id: POLICY` with its settings after the preset"),
+            );
+        }
+        let sources: Vec<PolicySource> = match source.key.as_str() {
+            "preset" => {
+                let presets = crate::policies::builtin::PRESETS;
+                let members = Builtin::preset(text).ok_or_else(|| {
+                    Problem::new(value.span, format!("unknown preset `{text}`"))
+                        .help(reader::choices("presets", &presets, text))
+                })?;
+                let except = item
+                    .get("except")
+                    .map(|e| reader::strings(e, "except"))
+                    .transpose()?
+                    .unwrap_or_default();
+                for (id, span) in &except {
+                    if !members.iter().any(|b| b.id == id) {
+                        return Err(Problem::new(
+                            *span,
+                            format!("`{id}` is not in the {text} preset"),
+                        ));
+                    }
+                }
+                members
+                    .into_iter()
+                    .filter(|b| !except.iter().any(|(id, _)| id == b.id))
+                    .map(PolicySource::Builtin)
+                    .collect()
+            }
+            "id" => {
+                let builtin = Builtin::find(text).ok_or_else(|| {
+                    let ids: Vec<&str> = crate::policies::builtin::BUILTINS
+                        .iter()
+                        .map(|b| b.id)
+                        .collect();
+                    Problem::new(value.span, format!("unknown built-in policy `{text}`"))
+                        .help(reader::choices("built-in ids", &ids, text))
+                })?;
+                vec![PolicySource::Builtin(builtin)]
+            }
+            _ => {
+                let path = directory.join(text);
+                if !path.is_file() {
+                    return Err(Problem::new(
+                        value.span,
+                        format!("no policy module at {}", path.display()),
+                    )
+                    .help("module paths are relative to the configuration file"));
+                }
+                select(&[path.display().to_string()]).map_err(|e| Problem::new(value.span, e))?
+            }
+        };
+        let declared = item.get("settings").map_or(value.span, |s| s.span);
+        Ok(sources
+            .into_iter()
+            .map(|source| PolicySpec {
+                id: name.clone(),
+                severity,
+                scope: scope.clone(),
+                declared_at: Some((file.clone(), declared)),
+                ..PolicySpec::new(source, settings.clone())
+            })
+            .collect())
+    };
+    read().map_err(in_file)
+}
+
+fn severity(node: &Node) -> Read<Severity> {
+    Ok(match reader::choice(node, "severity", &SEVERITIES)? {
+        "warning" => Severity::Warning,
+        _ => Severity::Error,
+    })
+}
+
+fn scope(node: &Node) -> Read<Scope> {
+    reader::mapping(node, "match", &MATCH_KEYS)?;
+    let list = |key: &str| -> Read<Vec<String>> {
+        Ok(node
+            .get(key)
+            .map(|n| reader::strings(n, key))
+            .transpose()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect())
+    };
+    Ok(Scope {
+        kinds: list("kinds")?,
+        namespaces: list("namespaces")?,
+        labels: node.get("labels").map(label_selector).transpose()?,
+        ..Scope::default()
+    })
+}
+
+/// A label selector: `{matchLabels, matchExpressions}`, or a plain map of labels as a
+/// shorthand for `matchLabels`.
+pub(crate) fn label_selector(node: &Node) -> Read<LabelSelector> {
+    let structured = node.get("matchLabels").is_some() || node.get("matchExpressions").is_some();
+    let labels_node = if structured {
+        node.get("matchLabels")
+    } else {
+        Some(node)
+    };
+    if structured {
+        reader::mapping(node, "a label selector", &SELECTOR_KEYS)?;
+    }
+    let mut selector = LabelSelector::default();
+    if let Some(labels) = labels_node {
+        match &labels.value {
+            Value::Null => {}
+            Value::Mapping(entries) => {
+                for entry in entries {
+                    let value = match &entry.value.value {
+                        Value::String(s) => s.clone(),
+                        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => {
+                            entry.value.to_json().to_string()
+                        }
+                        _ => {
+                            return Err(Problem::new(
+                                entry.value.span,
+                                "a label value must be a string",
+                            ));
+                        }
+                    };
+                    selector.match_labels.insert(entry.key.clone(), value);
+                }
+            }
+            _ => {
+                return Err(Problem::new(
+                    labels.span,
+                    format!(
+                        "labels must be a mapping, not {}",
+                        reader::type_name(labels)
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(expressions) = node.get("matchExpressions").filter(|_| structured) {
+        let Value::Sequence(items) = &expressions.value else {
+            return Err(Problem::new(
+                expressions.span,
+                "matchExpressions must be a list",
+            ));
+        };
+        for item in items {
+            reader::mapping(item, "a match expression", &["key", "operator", "values"])?;
+            let key = item
+                .get("key")
+                .ok_or_else(|| Problem::new(item.span, "a match expression needs a `key`"))?;
+            let operator = item
+                .get("operator")
+                .ok_or_else(|| Problem::new(item.span, "a match expression needs an `operator`"))?;
+            let names = ["In", "NotIn", "Exists", "DoesNotExist"];
+            let operator = LabelOperator::from_name(reader::choice(operator, "operator", &names)?)
+                .unwrap_or(LabelOperator::Exists);
+            let values = item
+                .get("values")
+                .map(|v| reader::strings(v, "values"))
+                .transpose()?
+                .unwrap_or_default();
+            selector.match_expressions.push(LabelRequirement {
+                key: reader::string(key, "key")?.to_string(),
+                operator,
+                values: values.into_iter().map(|(v, _)| v).collect(),
+            });
+        }
+    }
+    Ok(selector)
+}
+
+/// The commented starter configuration `admit init` writes.
+pub const STARTER: &str = include_str!("starter.yaml");
+
+#[cfg(test)]
+mod tests;
