@@ -124,6 +124,11 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
+    /// How many threads check files in parallel [default: one per core, or
+    /// $RAYON_NUM_THREADS]. The output is the same whatever the number.
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<usize>,
+
     /// Print what policies log (kubewarden/tracing/log) to standard error.
     #[arg(short, long)]
     verbose: bool,
@@ -276,6 +281,12 @@ fn explain_command(id: &str) -> miette::Result<u8> {
 }
 
 fn check_command(args: CheckArgs) -> miette::Result<u8> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| miette!("cannot start {threads} threads: {e}"))?;
+    }
     let cli_policies = cli_policies(&args)?;
     if let Some(timeout) = args.policy_timeout
         && !(timeout.is_finite() && timeout > 0.0)

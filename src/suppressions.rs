@@ -12,7 +12,6 @@
 //! A suppression without a reason still silences, but is itself a warning; one that silences
 //! nothing is reported, as ruff reports an unused `noqa`. Errors are never silenced.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::documents::{Document, Node, Value};
@@ -245,7 +244,7 @@ pub fn audit(
     suppressions: &[Suppression],
     file: &SourceFile,
     (document, object): (usize, Option<&Arc<ObjectName>>),
-    ran: &HashSet<String>,
+    ran: &dyn Fn(&str) -> bool,
     known: impl Fn(&str) -> bool,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -300,7 +299,7 @@ pub fn audit(
             if *used {
                 continue;
             }
-            let message = if ran.contains(id) {
+            let message = if ran(id) {
                 match suppression.line {
                     Some(line) => format!(
                         "{written} for {id} silences nothing: no {id} finding starts on line {}",

@@ -666,3 +666,38 @@ fn start_up_exit_zero_is_fine_and_guest_output_never_reaches_the_report() {
         .reject("GUEST-NOISE");
     assert!(!run.stderr.contains("GUEST-NOISE"), "{}", run.stderr);
 }
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let corpus = support::root().join("../shared/corpus");
+    let corpus = corpus.to_string_lossy();
+    let run = |threads: &str, format: &str| {
+        let run = support::admit(&[
+            "check",
+            "--threads",
+            threads,
+            "--format",
+            format,
+            &corpus,
+            "fixtures/manifests",
+        ]);
+        // Only the elapsed time may differ.
+        let text = run
+            .stdout
+            .lines()
+            .filter(|line| !line.contains("\"seconds\"") && !line.starts_with("Checked "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (
+            text,
+            run.code,
+            run.summary().split(" (").next().map(str::to_string),
+        )
+    };
+    for format in ["json", "human"] {
+        let one = run("1", format);
+        let four = run("4", format);
+        assert!(one.0.len() > 10_000, "a real report: {}", one.0.len());
+        assert_eq!(one, four, "{format} output differs between 1 and 4 threads");
+    }
+}

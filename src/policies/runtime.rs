@@ -54,6 +54,10 @@ impl PolicyRuntime {
     pub fn new(limits: Limits, cache: Option<ModuleCache>) -> Result<Self, wasmtime::Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // `ADMIT_PROFILE=perfmap` lets `perf` name guest functions; for profiling admit itself.
+        if std::env::var_os("ADMIT_PROFILE").is_some_and(|v| v == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         start_epoch_ticker(&engine);
         Ok(PolicyRuntime {

@@ -1,0 +1,367 @@
+//! `admit check`: the pipeline from paths to findings.
+//!
+//! inputs (walk, read) -> documents (YAML with spans) -> objects -> requests ->
+//! policies (match, evaluate) -> findings. Printing is left to `reports`.
+//!
+//! Files are read, parsed and checked in parallel (rayon); every stage keeps the inputs' order
+//! and findings are sorted at the end, so the output is the same whatever the thread count.
+
+mod file_check;
+mod policy_set;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::documents::{self, Loaded};
+use crate::findings::{self, Finding, FindingKind, Severity};
+use crate::inputs;
+use crate::objects::{self, Extracted};
+use crate::policies::scope::Scope;
+use crate::policies::{Limits, ModuleCache, PolicyRuntime, PolicySource, Settings};
+use crate::requests::ResourceCatalog;
+use crate::source::{SourceFile, Span};
+use file_check::{Context, FileResult};
+use policy_set::Workers;
+
+/// A policy the user asked for, before it is loaded.
+#[derive(Debug, Clone)]
+pub struct PolicySpec {
+    /// Where the module comes from.
+    pub source: PolicySource,
+    /// Settings for every call.
+    pub settings: Settings,
+    /// The id findings carry, when the configuration names the policy (a
+    /// `ClusterAdmissionPolicy`'s name); else the module's own title or file name.
+    pub id: Option<String>,
+    /// The severity of the policy's rejections; `None` is [`Severity::Error`].
+    pub severity: Option<Severity>,
+    /// Which objects it sees, beyond its own metadata rules.
+    pub scope: Scope,
+    /// Where a file configured it (its settings, else its entry), so that invalid settings are
+    /// reported at that line; `None` for policies named by flags.
+    pub declared_at: Option<(SourceFile, Span)>,
+}
+
+impl PolicySpec {
+    /// A policy from `source` with `settings`, under its own id, at the default severity.
+    pub fn new(source: PolicySource, settings: Settings) -> Self {
+        PolicySpec {
+            source,
+            settings,
+            id: None,
+            severity: None,
+            scope: Scope::default(),
+            declared_at: None,
+        }
+    }
+}
+
+/// Which findings fail a run (exit code 1). Errors always exit 2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailOn {
+    /// Rejections at severity `error` (the default).
+    #[default]
+    Error,
+    /// Any finding at severity `warning` or above.
+    Warning,
+    /// Nothing but errors.
+    Never,
+}
+
+/// What the reports say about a policy that took part in a run (SARIF's rules).
+#[derive(Debug, Clone)]
+pub struct PolicyInfo {
+    /// The id its findings carry.
+    pub id: String,
+    /// Where its module came from: a path, or `builtin:<id>`.
+    pub origin: String,
+    /// One line on what it checks.
+    pub description: Option<String>,
+    /// Its documentation (Markdown), for built-ins their README.
+    pub help: Option<String>,
+    /// Where to read more, from the module's `io.kubewarden.policy.url` annotation.
+    pub url: Option<String>,
+    /// The severity of its rejections.
+    pub severity: Severity,
+}
+
+/// Everything a check needs to know.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Files and directories to check; `-` is standard input.
+    pub paths: Vec<PathBuf>,
+    /// The name standard input has in reports.
+    pub stdin_name: String,
+    /// The policies to run.
+    pub policies: Vec<PolicySpec>,
+    /// Limits for every guest call.
+    pub limits: Limits,
+    /// Where compiled modules are kept across runs; `None` compiles every time.
+    pub cache: Option<ModuleCache>,
+    /// Which of the files found are checked; `None` checks all.
+    pub selection: Option<inputs::Selection>,
+    /// Whether `admit.dev/ignore` annotations and `# admit:ignore` comments count; off for an
+    /// audit that must see everything.
+    pub suppressions: bool,
+}
+
+/// Counts for the closing line of a report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Kubernetes objects found.
+    pub objects: usize,
+    /// Non-empty documents that are not Kubernetes objects.
+    pub skipped_documents: usize,
+    /// Policies loaded and run.
+    pub policies: usize,
+    /// Policy evaluations (object × applicable policy).
+    pub evaluations: usize,
+    /// Evaluations that rejected their object.
+    pub rejected: usize,
+    /// Evaluations that would have changed their object.
+    pub mutated: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Findings silenced by a suppression in the source.
+    pub suppressed: usize,
+    /// Wall time of the check.
+    pub elapsed: Duration,
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Checked {}, {}, {}, {}: {} rejected, {}",
+            plural(self.files, "file", "files"),
+            plural(self.objects, "object", "objects"),
+            plural(self.policies, "policy", "policies"),
+            plural(self.evaluations, "evaluation", "evaluations"),
+            self.rejected,
+            plural(self.errors, "error", "errors"),
+        )?;
+        if self.mutated > 0 {
+            write!(f, ", {} would change", self.mutated)?;
+        }
+        if self.warnings > 0 {
+            write!(f, ", {}", plural(self.warnings, "warning", "warnings"))?;
+        }
+        if self.suppressed > 0 {
+            write!(f, ", {} suppressed", self.suppressed)?;
+        }
+        if self.skipped_documents > 0 {
+            write!(
+                f,
+                ", {} without apiVersion/kind skipped",
+                plural(self.skipped_documents, "document", "documents")
+            )?;
+        }
+        write!(f, " ({:.2} s)", self.elapsed.as_secs_f64())
+    }
+}
+
+/// The result of a check: findings in report order, counts, and guest logs.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    /// Findings, sorted by file, document and position; suppressed ones included and marked.
+    pub findings: Vec<Finding>,
+    /// The policies that ran, in the order they were given.
+    pub policies: Vec<PolicyInfo>,
+    /// Counts for the summary line.
+    pub summary: Summary,
+    /// Log lines guests wrote (`kubewarden/tracing/log`), in evaluation order.
+    pub logs: Vec<String>,
+}
+
+impl CheckOutcome {
+    /// One outcome from two checks of different paths (each under its own configuration).
+    pub fn merge(mut self, other: CheckOutcome) -> CheckOutcome {
+        self.findings.extend(other.findings);
+        findings::sort(&mut self.findings);
+        for policy in other.policies {
+            if !self.policies.iter().any(|p| p.id == policy.id) {
+                self.policies.push(policy);
+            }
+        }
+        self.logs.extend(other.logs);
+        let (a, b) = (&mut self.summary, other.summary);
+        a.files += b.files;
+        a.objects += b.objects;
+        a.skipped_documents += b.skipped_documents;
+        a.policies = a.policies.max(b.policies);
+        a.evaluations += b.evaluations;
+        a.rejected += b.rejected;
+        a.mutated += b.mutated;
+        a.errors += b.errors;
+        a.warnings += b.warnings;
+        a.suppressed += b.suppressed;
+        a.elapsed += b.elapsed;
+        self
+    }
+
+    /// 2 if anything failed, 1 if an unsuppressed finding is at or above the `fail_on` level,
+    /// 0 otherwise. Never depends on how the outcome is printed.
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        let threshold = match fail_on {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Never => None,
+        };
+        if self.summary.errors > 0 {
+            2
+        } else if threshold.is_some_and(|threshold| {
+            self.findings
+                .iter()
+                .any(|f| f.is_active() && f.severity >= threshold)
+        }) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Run a check.
+pub fn run(options: &CheckOptions) -> CheckOutcome {
+    let started = Instant::now();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut summary = Summary::default();
+
+    let policies = policy_set::load(&options.policies, &mut findings);
+    let infos: Vec<PolicyInfo> = policies.iter().map(|p| p.info()).collect();
+    let runtime = if policies.is_empty() {
+        None
+    } else {
+        match PolicyRuntime::new(options.limits, options.cache.clone()) {
+            Ok(runtime) => Some(runtime),
+            Err(error) => {
+                findings.push(Finding::new(
+                    FindingKind::Error,
+                    "admit",
+                    format!("cannot start the WebAssembly runtime: {error:#}"),
+                ));
+                None
+            }
+        }
+    };
+    let policies = if runtime.is_some() {
+        policies
+    } else {
+        Vec::new()
+    };
+
+    let (mut inputs, input_errors) = inputs::collect(&options.paths, &options.stdin_name);
+    if let Some(selection) = &options.selection {
+        inputs.retain(|input| match &input.origin {
+            inputs::Origin::File(path) => selection.selects(path),
+            inputs::Origin::Stdin => true,
+        });
+    }
+    for error in input_errors {
+        findings.push(Finding::new(FindingKind::Error, "input", error.to_string()));
+    }
+    let read: Vec<Result<(SourceFile, Loaded), Box<Finding>>> = inputs
+        .par_iter()
+        .map(|input| match inputs::read(input) {
+            Ok(file) => {
+                let loaded = documents::load(file.text());
+                Ok((file, loaded))
+            }
+            Err(error) => Err(Box::new(Finding::new(
+                FindingKind::Error,
+                "input",
+                error.to_string(),
+            ))),
+        })
+        .collect();
+    let mut files: Vec<(SourceFile, Loaded)> = Vec::with_capacity(read.len());
+    for result in read {
+        match result {
+            Ok(file) => files.push(file),
+            Err(finding) => findings.push(*finding),
+        }
+    }
+    summary.files = files.len();
+
+    // Objects are found once per document; the catalog needs all of them (every CRD) before
+    // any request is built.
+    let extracted: Vec<Vec<Extracted<'_>>> = files
+        .par_iter()
+        .map(|(_, loaded)| loaded.documents.iter().map(objects::extract).collect())
+        .collect();
+    let catalog = catalog_of(extracted.iter().flatten());
+
+    let policy_errors = Mutex::new(Vec::new());
+    let context = Context {
+        policies: &policies,
+        runtime: runtime.as_ref(),
+        catalog: &catalog,
+        suppressions: options.suppressions,
+        policy_errors: &policy_errors,
+    };
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .zip(extracted.par_iter())
+        .map_init(
+            || Workers::new(policies.len()),
+            |workers, ((file, loaded), extracted)| {
+                file_check::check_file(&context, workers, file, loaded, extracted)
+            },
+        )
+        .collect();
+    let mut logs = Vec::new();
+    for result in results {
+        findings.extend(result.findings);
+        logs.extend(result.logs);
+        summary.objects += result.objects;
+        summary.skipped_documents += result.skipped_documents;
+        summary.evaluations += result.evaluations;
+        summary.rejected += result.rejected;
+        summary.mutated += result.mutated;
+    }
+    findings.extend(policy_errors.into_inner().unwrap_or_default());
+    summary.policies = policies.iter().filter(|p| !p.is_broken()).count();
+
+    findings::sort(&mut findings);
+    summary.errors = count(&findings, |f| f.kind == FindingKind::Error);
+    summary.warnings = count(&findings, |f| {
+        f.kind != FindingKind::Error && f.severity == Severity::Warning
+    });
+    summary.suppressed = findings.iter().filter(|f| !f.is_active()).count();
+    summary.elapsed = started.elapsed();
+    CheckOutcome {
+        findings,
+        policies: infos,
+        summary,
+        logs,
+    }
+}
+
+/// Unsuppressed findings that satisfy `test`.
+fn count(findings: &[Finding], test: impl Fn(&Finding) -> bool) -> usize {
+    findings.iter().filter(|f| f.is_active() && test(f)).count()
+}
+
+/// Every CustomResourceDefinition among the inputs teaches the catalog its kind's plural and
+/// scope, so custom resources get the same exact requests built-in kinds get.
+fn catalog_of<'d>(documents: impl Iterator<Item = &'d Extracted<'d>>) -> ResourceCatalog {
+    let mut catalog = ResourceCatalog::builtin();
+    for object in documents.flat_map(|extracted| &extracted.objects) {
+        if object.node.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition") {
+            catalog.add_crd(&object.node.to_json());
+        }
+    }
+    catalog
+}

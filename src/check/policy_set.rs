@@ -1,0 +1,243 @@
+//! The policies of a run, compiled only when first needed.
+//!
+//! Reading a module's metadata is enough to know which requests it wants, so a policy is
+//! compiled (or loaded from the module cache) and its settings validated the first time an
+//! object matches it. A pre-commit run on one Deployment never compiles the RBAC policies, and
+//! a cold start pays only for what the inputs need. Every thread shares the compiled policy;
+//! instances are per thread (see `Workers`).
+
+use std::borrow::Cow;
+use std::sync::{Mutex, OnceLock};
+
+use super::{PolicyInfo, PolicySpec};
+use crate::findings::{Finding, FindingKind, Severity, SourceRef};
+use crate::policies::{
+    CompiledPolicy, LoadError, Metadata, PolicyInstance, PolicyRuntime, PolicySource, read_metadata,
+};
+use crate::requests::AdmissionRequest;
+
+/// One policy of the run: known from its metadata, compiled on first use.
+pub struct Policy<'o> {
+    /// What the configuration or the command line asked for.
+    pub spec: &'o PolicySpec,
+    /// The id its findings carry.
+    pub id: String,
+    origin: String,
+    bytes: Cow<'static, [u8]>,
+    metadata: Option<Metadata>,
+    /// `None` inside once compiling or validating the settings failed; the error is reported
+    /// once, and the policy is skipped for the rest of the run.
+    compiled: OnceLock<Option<CompiledPolicy>>,
+}
+
+impl<'o> Policy<'o> {
+    /// Whether the policy wants to see `request`: its rules (the configured ones, else the
+    /// module's) match, and so does the configured scope. Needs no compilation.
+    pub fn applies_to(&self, request: &AdmissionRequest) -> bool {
+        let scope = &self.spec.scope;
+        let rules_match = scope.rules_match(request).unwrap_or_else(|| {
+            self.metadata.as_ref().is_none_or(|metadata| {
+                crate::policies::rules::any_rule_matches(&metadata.rules, request)
+            })
+        });
+        rules_match && scope.admits(request)
+    }
+
+    /// The compiled policy, compiling it and validating its settings on the first call.
+    /// `None` when either failed; the failure is pushed to `errors` once.
+    pub fn compiled(
+        &self,
+        runtime: &PolicyRuntime,
+        errors: &Mutex<Vec<Finding>>,
+    ) -> Option<&CompiledPolicy> {
+        self.compiled
+            .get_or_init(|| {
+                let result = self.compile(runtime);
+                if let Err(finding) = &result
+                    && let Ok(mut errors) = errors.lock()
+                {
+                    errors.push((**finding).clone());
+                }
+                result.ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether the policy has been found unusable. Only meaningful after `compiled` was called.
+    pub fn is_broken(&self) -> bool {
+        matches!(self.compiled.get(), Some(None))
+    }
+
+    fn compile(&self, runtime: &PolicyRuntime) -> Result<CompiledPolicy, Box<Finding>> {
+        let policy = CompiledPolicy::from_bytes(
+            runtime,
+            &self.bytes,
+            self.origin.clone(),
+            self.id.clone(),
+            self.spec.settings.clone(),
+        )
+        .map_err(|error| {
+            Box::new(Finding::new(
+                FindingKind::Error,
+                self.id.clone(),
+                format!("cannot load policy: {error}"),
+            ))
+        })?;
+        self.validate_settings(&policy)?;
+        Ok(policy)
+    }
+
+    /// Ask the policy about its settings once, before any evaluation.
+    fn validate_settings(&self, policy: &CompiledPolicy) -> Result<(), Box<Finding>> {
+        let answer = policy
+            .instantiate()
+            .and_then(|mut instance| instance.validate_settings());
+        match answer {
+            Ok(answer) if answer.valid => Ok(()),
+            Ok(answer) => {
+                let message = answer.message.unwrap_or_else(|| "no reason given".into());
+                let finding = Finding::new(
+                    FindingKind::Error,
+                    self.id.clone(),
+                    format!("invalid settings: {message}"),
+                );
+                Err(Box::new(match &self.spec.declared_at {
+                    Some((file, span)) => finding
+                        .at(SourceRef {
+                            file: file.clone(),
+                            span: *span,
+                            document: 0,
+                            pointer: None,
+                            label: "these settings".into(),
+                            object: None,
+                        })
+                        .with_help("this policy was skipped"),
+                    None => finding.with_help(
+                        "fix the settings given with --settings; this policy was skipped",
+                    ),
+                }))
+            }
+            Err(error) => Err(Box::new(Finding::new(
+                FindingKind::Error,
+                self.id.clone(),
+                format!("failed while validating its settings: {error}; this policy was skipped"),
+            ))),
+        }
+    }
+
+    /// What reports say about the policy.
+    pub fn info(&self) -> PolicyInfo {
+        let annotation = |key: &str| {
+            self.metadata
+                .as_ref()
+                .and_then(|m| m.annotations.get(&format!("io.kubewarden.policy.{key}")))
+                .filter(|value| !value.trim().is_empty())
+                .cloned()
+        };
+        let help = match &self.spec.source {
+            PolicySource::Builtin(builtin) => Some(builtin.docs.to_string()),
+            PolicySource::File(_) => None,
+        };
+        PolicyInfo {
+            id: self.id.clone(),
+            origin: self.origin.clone(),
+            description: annotation("description"),
+            help,
+            url: annotation("url"),
+            severity: self.spec.severity.unwrap_or(Severity::Error),
+        }
+    }
+}
+
+/// Read each policy's module and metadata; a policy that cannot even be read is reported and
+/// left out.
+pub fn load<'o>(specs: &'o [PolicySpec], errors: &mut Vec<Finding>) -> Vec<Policy<'o>> {
+    specs
+        .iter()
+        .filter_map(|spec| match read(spec) {
+            Ok(policy) => Some(policy),
+            Err(error) => {
+                errors.push(Finding::new(
+                    FindingKind::Error,
+                    spec.id.clone().unwrap_or_else(|| spec.source.name()),
+                    format!("cannot load policy: {error}"),
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+fn read(spec: &PolicySpec) -> Result<Policy<'_>, LoadError> {
+    let (bytes, origin, fallback_id, metadata) = match &spec.source {
+        PolicySource::Builtin(builtin) => (
+            Cow::Borrowed(builtin.wasm),
+            format!("builtin:{}", builtin.id),
+            builtin.id.to_string(),
+            Some(builtin.metadata().clone()),
+        ),
+        PolicySource::File(path) => {
+            let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let metadata = read_metadata(&bytes).map_err(LoadError::Invalid)?;
+            let stem = path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            (
+                Cow::Owned(bytes),
+                path.display().to_string(),
+                stem,
+                metadata,
+            )
+        }
+    };
+    let title = metadata
+        .as_ref()
+        .and_then(Metadata::title)
+        .map(str::to_string);
+    let id = spec.id.clone().or(title).unwrap_or(fallback_id);
+    Ok(Policy {
+        spec,
+        id,
+        origin,
+        bytes,
+        metadata,
+        compiled: OnceLock::new(),
+    })
+}
+
+/// One thread's live instances, one slot per policy: instantiated on first use, reused while
+/// calls succeed, dropped after a failure (a guest that trapped may have corrupt memory) and
+/// recreated on the next call.
+pub struct Workers<'p> {
+    instances: Vec<Option<PolicyInstance<'p>>>,
+}
+
+impl<'p> Workers<'p> {
+    /// Empty slots for `count` policies.
+    pub fn new(count: usize) -> Self {
+        Workers {
+            instances: (0..count).map(|_| None).collect(),
+        }
+    }
+
+    /// Take the instance of policy `index`, creating one when the slot is empty.
+    pub fn take(
+        &mut self,
+        index: usize,
+        policy: &'p CompiledPolicy,
+    ) -> Result<PolicyInstance<'p>, crate::policies::CallError> {
+        match self.instances[index].take() {
+            Some(instance) => Ok(instance),
+            None => policy.instantiate(),
+        }
+    }
+
+    /// Return a healthy instance to its slot for the next call.
+    pub fn put_back(&mut self, index: usize, instance: PolicyInstance<'p>) {
+        self.instances[index] = Some(instance);
+    }
+}
