@@ -518,7 +518,8 @@ fn write_reports(
                     }
                 };
                 let report = output.format.report(color, width);
-                let mut out = stdout.lock();
+                // Standard output is line-buffered: a large report would be a syscall a line.
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
                 report.write(&mut out, outcome).into_diagnostic()?;
                 out.flush().into_diagnostic()?;
             }

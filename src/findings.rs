@@ -90,7 +90,7 @@ pub struct SourceRef {
 }
 
 /// A Kubernetes object as reports name it (JUnit cases, SARIF logical locations, JSON).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectName {
     /// Its `apiVersion`.
     pub api_version: String,

@@ -31,6 +31,11 @@ pub struct FileResult {
     pub rejected: usize,
     /// Evaluations that would have changed their object.
     pub mutated: usize,
+    /// Whether this came from the result cache.
+    pub cached: bool,
+    /// Whether a policy that could not be used applied to one of the file's objects; such a
+    /// result is not cached, so the policy's error is found again next time.
+    pub applied_broken: bool,
 }
 
 /// Everything a file check reads and nothing it writes, shared by every thread.
@@ -103,6 +108,9 @@ pub fn check_file<'r>(
             check_object(context, workers, file, object, &mut applied, &mut result);
         }
     }
+    result.applied_broken = applied
+        .iter()
+        .any(|&index| context.policies[index].is_broken());
     if context.suppressions {
         let mut comments = suppressions::from_comments(file, &loaded.documents);
         if !comments.is_empty() {

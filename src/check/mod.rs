@@ -8,6 +8,7 @@
 
 mod file_check;
 mod policy_set;
+mod result_cache;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::requests::ResourceCatalog;
 use crate::source::{SourceFile, Span};
 use file_check::{Context, FileResult};
 use policy_set::Workers;
+use result_cache::ResultCache;
 
 /// A policy the user asked for, before it is loaded.
 #[derive(Debug, Clone)]
@@ -132,6 +134,8 @@ pub struct Summary {
     pub warnings: usize,
     /// Findings silenced by a suppression in the source.
     pub suppressed: usize,
+    /// Files whose result came from the result cache.
+    pub cached_files: usize,
     /// Wall time of the check.
     pub elapsed: Duration,
 }
@@ -168,7 +172,15 @@ impl fmt::Display for Summary {
                 plural(self.skipped_documents, "document", "documents")
             )?;
         }
-        write!(f, " ({:.2} s)", self.elapsed.as_secs_f64())
+        write!(f, " ({:.2} s", self.elapsed.as_secs_f64())?;
+        if self.cached_files > 0 {
+            write!(
+                f,
+                "; {} unchanged since the last run",
+                plural(self.cached_files, "file", "files")
+            )?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -207,6 +219,7 @@ impl CheckOutcome {
         a.errors += b.errors;
         a.warnings += b.warnings;
         a.suppressed += b.suppressed;
+        a.cached_files += b.cached_files;
         a.elapsed += b.elapsed;
         self
     }
@@ -272,21 +285,41 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
     for error in input_errors {
         findings.push(Finding::new(FindingKind::Error, "input", error.to_string()));
     }
-    let read: Vec<Result<(SourceFile, Loaded), Box<Finding>>> = inputs
+    let result_cache = options
+        .cache
+        .as_ref()
+        .map(|c| ResultCache::open(c.dir(), &inputs));
+
+    // Phase 1: read every file, and parse those the result cache does not know; the catalog
+    // needs every CRD before any request is built, and a known file's CRDs are in its entry.
+    let read: Vec<Result<Prepared<'_>, Box<Finding>>> = inputs
         .par_iter()
-        .map(|input| match inputs::read(input) {
-            Ok(file) => {
-                let loaded = documents::load(file.text());
-                Ok((file, loaded))
-            }
-            Err(error) => Err(Box::new(Finding::new(
-                FindingKind::Error,
-                "input",
-                error.to_string(),
-            ))),
+        .map(|input| {
+            let file = inputs::read(input).map_err(|error| {
+                Box::new(Finding::new(FindingKind::Error, "input", error.to_string()))
+            })?;
+            let (entry, content) = match &result_cache {
+                Some(cache) => cache.get(input, &file),
+                None => (None, None),
+            };
+            let (crds, loaded) = match entry {
+                Some(entry) => (entry.crds.clone(), None),
+                None => {
+                    let loaded = documents::load(file.text());
+                    (crds_in(&loaded), Some(loaded))
+                }
+            };
+            Ok(Prepared {
+                input,
+                file,
+                loaded,
+                entry,
+                content,
+                crds,
+            })
         })
         .collect();
-    let mut files: Vec<(SourceFile, Loaded)> = Vec::with_capacity(read.len());
+    let mut files: Vec<Prepared<'_>> = Vec::with_capacity(read.len());
     for result in read {
         match result {
             Ok(file) => files.push(file),
@@ -294,15 +327,13 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         }
     }
     summary.files = files.len();
+    let mut catalog = ResourceCatalog::builtin();
+    for crd in files.iter().flat_map(|f| &f.crds) {
+        catalog.add_crd(crd);
+    }
+    let run_key = result_cache::run_fingerprint(&policies, &catalog, options.suppressions);
 
-    // Objects are found once per document; the catalog needs all of them (every CRD) before
-    // any request is built.
-    let extracted: Vec<Vec<Extracted<'_>>> = files
-        .par_iter()
-        .map(|(_, loaded)| loaded.documents.iter().map(objects::extract).collect())
-        .collect();
-    let catalog = catalog_of(extracted.iter().flatten());
-
+    // Phase 2: check each file, or take its result from the cache.
     let policy_errors = Mutex::new(Vec::new());
     let context = Context {
         policies: &policies,
@@ -312,15 +343,35 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         policy_errors: &policy_errors,
     };
     let results: Vec<FileResult> = files
-        .par_iter()
-        .zip(extracted.par_iter())
+        .into_par_iter()
         .map_init(
             || Workers::new(policies.len()),
-            |workers, ((file, loaded), extracted)| {
-                file_check::check_file(&context, workers, file, loaded, extracted)
+            |workers, prepared| {
+                let Prepared {
+                    input,
+                    file,
+                    loaded,
+                    entry,
+                    content,
+                    crds,
+                } = prepared;
+                if let Some(hit) = entry.and_then(|entry| entry.result(&run_key, &file)) {
+                    return hit;
+                }
+                let loaded = loaded.unwrap_or_else(|| documents::load(file.text()));
+                let extracted: Vec<Extracted<'_>> =
+                    loaded.documents.iter().map(objects::extract).collect();
+                let result = file_check::check_file(&context, workers, &file, &loaded, &extracted);
+                if let (Some(cache), Some(content)) = (&result_cache, content) {
+                    cache.put(input, &file, content, crds, &run_key, &result);
+                }
+                result
             },
         )
         .collect();
+    if let Some(cache) = result_cache {
+        cache.save();
+    }
     let mut logs = Vec::new();
     for result in results {
         findings.extend(result.findings);
@@ -330,6 +381,7 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         summary.evaluations += result.evaluations;
         summary.rejected += result.rejected;
         summary.mutated += result.mutated;
+        summary.cached_files += usize::from(result.cached);
     }
     findings.extend(policy_errors.into_inner().unwrap_or_default());
     summary.policies = policies.iter().filter(|p| !p.is_broken()).count();
@@ -354,14 +406,28 @@ fn count(findings: &[Finding], test: impl Fn(&Finding) -> bool) -> usize {
     findings.iter().filter(|f| f.is_active() && test(f)).count()
 }
 
-/// Every CustomResourceDefinition among the inputs teaches the catalog its kind's plural and
-/// scope, so custom resources get the same exact requests built-in kinds get.
-fn catalog_of<'d>(documents: impl Iterator<Item = &'d Extracted<'d>>) -> ResourceCatalog {
-    let mut catalog = ResourceCatalog::builtin();
-    for object in documents.flat_map(|extracted| &extracted.objects) {
-        if object.node.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition") {
-            catalog.add_crd(&object.node.to_json());
-        }
-    }
-    catalog
+/// A file read, and parsed unless the result cache knows it.
+struct Prepared<'c> {
+    input: &'c inputs::Input,
+    file: SourceFile,
+    loaded: Option<Loaded>,
+    entry: Option<&'c result_cache::Entry>,
+    /// SHA-256 of the text, when results are cached.
+    content: Option<String>,
+    /// The CustomResourceDefinitions it defines, as JSON.
+    crds: Vec<serde_json::Value>,
+}
+
+/// Every CustomResourceDefinition among a file's objects teaches the catalog its kind's plural
+/// and scope, so custom resources get the same exact requests built-in kinds get.
+fn crds_in(loaded: &Loaded) -> Vec<serde_json::Value> {
+    loaded
+        .documents
+        .iter()
+        .flat_map(|document| objects::extract(document).objects)
+        .filter(|object| {
+            object.node.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")
+        })
+        .map(|object| object.node.to_json())
+        .collect()
 }

@@ -125,6 +125,27 @@ impl<'o> Policy<'o> {
         }
     }
 
+    /// Everything about the policy that can change what it finds: its module, settings, id,
+    /// severity and scope. Part of the result cache's key.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let settings = serde_json::to_vec(&self.spec.settings).unwrap_or_default();
+        let digest: [u8; 32] = Sha256::digest(&self.bytes).into();
+        let described = format!("{:?}|{:?}", self.spec.severity, self.spec.scope);
+        for part in [
+            self.id.as_bytes(),
+            self.origin.as_bytes(),
+            &digest,
+            &settings,
+            described.as_bytes(),
+        ] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hasher.finalize().into()
+    }
+
     /// What reports say about the policy.
     pub fn info(&self) -> PolicyInfo {
         let annotation = |key: &str| {

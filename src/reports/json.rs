@@ -113,6 +113,7 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     suppressed: usize,
+    cached_files: usize,
     seconds: f64,
 }
 
@@ -200,6 +201,7 @@ fn json_summary(summary: &Summary) -> JsonSummary {
         errors: summary.errors,
         warnings: summary.warnings,
         suppressed: summary.suppressed,
+        cached_files: summary.cached_files,
         seconds: summary.elapsed.as_secs_f64(),
     }
 }

@@ -66,6 +66,20 @@ impl ResourceCatalog {
         }
     }
 
+    /// A stable text naming every custom kind the catalog learned, with its plural and scope:
+    /// two catalogs with the same fingerprint build the same requests.
+    pub fn fingerprint(&self) -> String {
+        let mut kinds: Vec<String> = self
+            .custom
+            .iter()
+            .map(|((group, kind), custom)| {
+                format!("{group}/{kind}={}:{}", custom.plural, custom.namespaced)
+            })
+            .collect();
+        kinds.sort();
+        kinds.join("\n")
+    }
+
     /// The resource name and scope of `kind` in API group `group` (`""` for the core group).
     pub fn resolve(&self, group: &str, kind: &str) -> Resolution {
         // Built-ins first: an API server never lets a CRD shadow one of its own resources.

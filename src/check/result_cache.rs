@@ -1,0 +1,393 @@
+//! Per-file results kept on disk across runs, as ruff does: a file whose text, name, policies
+//! (module bytes, settings, severity, scope), CRD catalog and admit build are all unchanged is
+//! not evaluated again; its findings are read back and tied to the file as read now.
+//!
+//! What is never cached: a file with an error from a policy (one that timed out or trapped may
+//! not do so next time), and a file that a broken policy applied to (so the policy's error is
+//! reported again by compiling it). Syntax errors depend only on the text, and are cached.
+//! Settings validation depends only on a module's bytes and settings, which are in the key, so
+//! a cached file's policies were healthy and still are.
+//!
+//! Entries are packed one file per input directory, holding the latest entry of each file in
+//! it: a file per entry costs an inode each, and creating ten thousand of them took longer than
+//! checking the files. A pre-commit run reads only the packs of the directories it names. A
+//! pack that cannot be read or parsed is ignored and rebuilt; packs are replaced atomically, so
+//! two concurrent runs can lose each other's entries but never corrupt a pack.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::file_check::FileResult;
+use super::policy_set::Policy;
+use crate::findings::{
+    Finding, FindingKind, ObjectName, Severity, SourceRef, Suppressed, SuppressionKind,
+};
+use crate::inputs::{Input, Origin};
+use crate::requests::ResourceCatalog;
+use crate::source::{SourceFile, Span};
+
+/// Error codes that depend only on the file's text: a file with only these is cached.
+const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
+
+/// Bumped when the entry layout changes.
+const FORMAT: &str = "admit-results-v1";
+
+/// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
+/// never trusts what an older one found.
+const BUILD: &str = env!("ADMIT_SOURCE_HASH");
+
+/// Fingerprint of everything but the file that decides what checking a file finds: the admit
+/// build, the policies, the CRD catalog and whether suppressions count.
+pub fn run_fingerprint(
+    policies: &[Policy<'_>],
+    catalog: &ResourceCatalog,
+    suppressions: bool,
+) -> String {
+    let mut hasher = Sha256::new();
+    for part in [FORMAT, env!("CARGO_PKG_VERSION"), BUILD] {
+        field(&mut hasher, part.as_bytes());
+    }
+    field(&mut hasher, &[u8::from(suppressions)]);
+    field(&mut hasher, catalog.fingerprint().as_bytes());
+    for policy in policies {
+        field(&mut hasher, &policy.fingerprint());
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the cache knows about one file's content: the CRDs it defines (so the catalog can be
+/// built without parsing it) and its result under one run fingerprint.
+#[derive(Serialize, Deserialize)]
+pub struct Entry {
+    /// SHA-256 of the file's text.
+    content: String,
+    /// The CustomResourceDefinitions among the file's objects, as JSON.
+    pub crds: Vec<serde_json::Value>,
+    run: String,
+    result: CachedResult,
+}
+
+impl Entry {
+    /// The cached result, when it was found under `run` and fits `file`.
+    pub fn result(&self, run: &str, file: &SourceFile) -> Option<FileResult> {
+        if self.run != run {
+            return None;
+        }
+        self.result.to_result(file)
+    }
+}
+
+/// The entries of the files of one directory, by the name reports give each file.
+#[derive(Default, Serialize, Deserialize)]
+struct Pack {
+    entries: HashMap<String, Entry>,
+}
+
+/// The result cache of one run: the packs of the directories it reads, and what it learned.
+pub struct ResultCache {
+    dir: PathBuf,
+    packs: HashMap<PathBuf, Pack>,
+    learned: Mutex<Vec<(PathBuf, String, Entry)>>,
+}
+
+impl ResultCache {
+    /// The cache under `dir/results`, with the packs of every directory `inputs` come from.
+    pub fn open(dir: &Path, inputs: &[Input]) -> Self {
+        let dir = dir.join("results");
+        let mut directories: Vec<PathBuf> = inputs.iter().filter_map(directory_of).collect();
+        directories.sort();
+        directories.dedup();
+        let packs = directories
+            .into_par_iter()
+            .filter_map(|directory| {
+                let bytes = std::fs::read(pack_path(&dir, &directory)).ok()?;
+                let pack: Pack = serde_json::from_slice(&bytes).ok()?;
+                Some((directory, pack))
+            })
+            .collect();
+        ResultCache {
+            dir,
+            packs,
+            learned: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The entry for `input` when it holds `file`'s current text, and the text's digest.
+    pub fn get(&self, input: &Input, file: &SourceFile) -> (Option<&Entry>, Option<String>) {
+        let Some(directory) = directory_of(input) else {
+            return (None, None);
+        };
+        let content = hex(&Sha256::digest(file.text().as_bytes()));
+        let entry = self
+            .packs
+            .get(&directory)
+            .and_then(|pack| pack.entries.get(file.name()))
+            .filter(|entry| entry.content == content);
+        (entry, Some(content))
+    }
+
+    /// Remember `result` for `input` (whose text has digest `content`) under `run`, when it may
+    /// be reused.
+    pub fn put(
+        &self,
+        input: &Input,
+        file: &SourceFile,
+        content: String,
+        crds: Vec<serde_json::Value>,
+        run: &str,
+        result: &FileResult,
+    ) {
+        // admit's own errors about the file come back the same; a policy's may not.
+        let transient = |f: &Finding| {
+            f.kind == FindingKind::Error && !DETERMINISTIC_ERRORS.contains(&f.source.as_str())
+        };
+        if result.applied_broken || result.findings.iter().any(transient) {
+            return;
+        }
+        let Some(directory) = directory_of(input) else {
+            return;
+        };
+        let entry = Entry {
+            content,
+            crds,
+            run: run.to_string(),
+            result: CachedResult::from_result(result),
+        };
+        if let Ok(mut learned) = self.learned.lock() {
+            learned.push((directory, file.name().to_string(), entry));
+        }
+    }
+
+    /// Write every pack that learned something. Failing to store is not an error: the cache
+    /// only saves time.
+    pub fn save(self) {
+        let ResultCache {
+            dir,
+            mut packs,
+            learned,
+        } = self;
+        let learned = learned.into_inner().unwrap_or_default();
+        let mut changed: Vec<PathBuf> = Vec::new();
+        for (directory, name, entry) in learned {
+            packs
+                .entry(directory.clone())
+                .or_default()
+                .entries
+                .insert(name, entry);
+            changed.push(directory);
+        }
+        changed.sort();
+        changed.dedup();
+        if changed.is_empty() || std::fs::create_dir_all(&dir).is_err() {
+            return;
+        }
+        changed.into_par_iter().for_each(|directory| {
+            let Some(pack) = packs.get(&directory) else {
+                return;
+            };
+            let Ok(bytes) = serde_json::to_vec(pack) else {
+                return;
+            };
+            let written = tempfile::NamedTempFile::new_in(&dir).and_then(|mut temporary| {
+                temporary.write_all(&bytes)?;
+                temporary
+                    .persist(pack_path(&dir, &directory))
+                    .map_err(|e| e.error)
+            });
+            let _ = written;
+        });
+    }
+}
+
+/// The absolute directory an input file is in; standard input has none and is not cached.
+fn directory_of(input: &Input) -> Option<PathBuf> {
+    match &input.origin {
+        Origin::File(path) => {
+            let absolute = std::env::current_dir().ok()?.join(path);
+            Some(crate::inputs::normalize(absolute.parent()?))
+        }
+        Origin::Stdin => None,
+    }
+}
+
+fn pack_path(dir: &Path, directory: &Path) -> PathBuf {
+    let mut hasher = Sha256::new();
+    for part in [FORMAT, env!("CARGO_PKG_VERSION"), BUILD] {
+        field(&mut hasher, part.as_bytes());
+    }
+    field(&mut hasher, directory.as_os_str().as_encoded_bytes());
+    dir.join(format!("{}.json", &hex(&hasher.finalize())[..32]))
+}
+
+/// Length-prefixed, so that fields cannot run into each other.
+fn field(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedResult {
+    findings: Vec<CachedFinding>,
+    logs: Vec<String>,
+    objects: usize,
+    skipped_documents: usize,
+    evaluations: usize,
+    rejected: usize,
+    mutated: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedFinding {
+    kind: u8,
+    severity: u8,
+    source: String,
+    message: String,
+    code: Option<u16>,
+    location: Option<CachedLocation>,
+    help: Option<String>,
+    suppressed: Option<(u8, Option<String>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedLocation {
+    start: usize,
+    end: usize,
+    document: usize,
+    pointer: Option<String>,
+    label: String,
+    object: Option<CachedObject>,
+}
+
+/// An object's apiVersion, kind, namespace and name.
+type CachedObject = (String, String, Option<String>, Option<String>);
+
+const KINDS: [FindingKind; 4] = [
+    FindingKind::Error,
+    FindingKind::Rejection,
+    FindingKind::Mutation,
+    FindingKind::Warning,
+];
+const SEVERITIES: [Severity; 3] = [Severity::Note, Severity::Warning, Severity::Error];
+const SUPPRESSIONS: [SuppressionKind; 2] = [SuppressionKind::Annotation, SuppressionKind::Comment];
+
+fn position<T: PartialEq>(all: &[T], value: &T) -> u8 {
+    all.iter().position(|v| v == value).unwrap_or(0) as u8
+}
+
+impl CachedResult {
+    fn from_result(result: &FileResult) -> Self {
+        CachedResult {
+            findings: result
+                .findings
+                .iter()
+                .map(|f| CachedFinding {
+                    kind: position(&KINDS, &f.kind),
+                    severity: position(&SEVERITIES, &f.severity),
+                    source: f.source.clone(),
+                    message: f.message.clone(),
+                    code: f.code,
+                    location: f.location.as_ref().map(|l| CachedLocation {
+                        start: l.span.start,
+                        end: l.span.end,
+                        document: l.document,
+                        pointer: l.pointer.clone(),
+                        label: l.label.clone(),
+                        object: l.object.as_deref().map(|o| {
+                            (
+                                o.api_version.clone(),
+                                o.kind.clone(),
+                                o.namespace.clone(),
+                                o.name.clone(),
+                            )
+                        }),
+                    }),
+                    help: f.help.clone(),
+                    suppressed: f
+                        .suppressed
+                        .as_ref()
+                        .map(|s| (position(&SUPPRESSIONS, &s.kind), s.reason.clone())),
+                })
+                .collect(),
+            logs: result.logs.clone(),
+            objects: result.objects,
+            skipped_documents: result.skipped_documents,
+            evaluations: result.evaluations,
+            rejected: result.rejected,
+            mutated: result.mutated,
+        }
+    }
+
+    /// The result, with every finding tied to `file`; `None` if an entry does not fit it.
+    fn to_result(&self, file: &SourceFile) -> Option<FileResult> {
+        let mut names: HashMap<&CachedObject, Arc<ObjectName>> = HashMap::new();
+        let mut findings = Vec::with_capacity(self.findings.len());
+        for cached in &self.findings {
+            let location = match &cached.location {
+                Some(l) if l.start <= l.end && l.end <= file.text().len() => {
+                    // Findings of one object share its name, as in a fresh run.
+                    let object = l.object.as_ref().map(|o| {
+                        names
+                            .entry(o)
+                            .or_insert_with(|| {
+                                Arc::new(ObjectName {
+                                    api_version: o.0.clone(),
+                                    kind: o.1.clone(),
+                                    namespace: o.2.clone(),
+                                    name: o.3.clone(),
+                                })
+                            })
+                            .clone()
+                    });
+                    Some(SourceRef {
+                        file: file.clone(),
+                        span: Span::new(l.start, l.end),
+                        document: l.document,
+                        pointer: l.pointer.clone(),
+                        label: l.label.clone(),
+                        object,
+                    })
+                }
+                Some(_) => return None,
+                None => None,
+            };
+            findings.push(Finding {
+                kind: *KINDS.get(usize::from(cached.kind))?,
+                severity: *SEVERITIES.get(usize::from(cached.severity))?,
+                source: cached.source.clone(),
+                message: cached.message.clone(),
+                code: cached.code,
+                location,
+                help: cached.help.clone(),
+                suppressed: match &cached.suppressed {
+                    Some((kind, reason)) => Some(Suppressed {
+                        kind: *SUPPRESSIONS.get(usize::from(*kind))?,
+                        reason: reason.clone(),
+                    }),
+                    None => None,
+                },
+            });
+        }
+        Some(FileResult {
+            findings,
+            logs: self.logs.clone(),
+            objects: self.objects,
+            skipped_documents: self.skipped_documents,
+            evaluations: self.evaluations,
+            rejected: self.rejected,
+            mutated: self.mutated,
+            cached: true,
+            applied_broken: false,
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! The result cache: an unchanged file is not evaluated again, and anything that could change
+//! what it finds (its text, a policy, settings, suppressions) means it is.
+
+mod support;
+
+use std::path::Path;
+
+use support::{admit_in, scratch};
+
+const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: true  # admit:ignore host-ports -- nothing to silence
+";
+
+/// `admit check --format json` in `dir` with its own cache in `cache`: the report without
+/// its timing, the number of files taken from the cache, and the exit code.
+fn check(dir: &Path, cache: &Path, args: &[&str]) -> (serde_json::Value, u64, i32) {
+    let cache = cache.to_string_lossy();
+    let mut full = vec!["check", "--format", "json", "--cache-dir", &cache];
+    full.extend_from_slice(args);
+    let run = admit_in(dir, &full, None);
+    let mut report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", run.stdout, run.stderr));
+    let summary = report["summary"].as_object_mut().expect("a summary");
+    summary.remove("seconds");
+    let cached = summary
+        .remove("cached_files")
+        .and_then(|c| c.as_u64())
+        .expect("cached_files");
+    (report, cached, run.code)
+}
+
+#[test]
+fn an_unchanged_file_is_not_evaluated_again() {
+    let dir = scratch(&[("pod.yaml", POD), ("other.yaml", POD)]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = ["-p", "privileged", "-p", "host-ports", "."];
+    let (first, cached, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!((cached, code), (0, 1));
+    let (second, cached, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!((cached, code), (2, 1));
+    assert_eq!(
+        first, second,
+        "a cached run reports exactly what a fresh one did"
+    );
+    assert!(
+        second["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["policy"] == "unused-suppression")),
+        "suppression audits come back too: {second}"
+    );
+
+    // The human summary says so.
+    let cache_dir = cache.path().to_string_lossy().to_string();
+    let run = admit_in(
+        dir.path(),
+        &[
+            "check",
+            "--cache-dir",
+            &cache_dir,
+            "-p",
+            "privileged",
+            "-p",
+            "host-ports",
+            ".",
+        ],
+        None,
+    );
+    assert!(
+        run.summary()
+            .contains("; 2 files unchanged since the last run)"),
+        "{}",
+        run.stdout
+    );
+
+    // --no-cache neither reads nor writes.
+    let run = admit_in(
+        dir.path(),
+        &[
+            "check",
+            "--no-cache",
+            "-p",
+            "privileged",
+            "-p",
+            "host-ports",
+            ".",
+        ],
+        None,
+    );
+    assert!(!run.summary().contains("unchanged"), "{}", run.stdout);
+}
+
+#[test]
+fn a_change_to_the_file_or_the_policies_means_a_fresh_evaluation() {
+    let dir = scratch(&[("pod.yaml", POD)]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = ["-p", "privileged", "pod.yaml"];
+    check(dir.path(), cache.path(), &args);
+    assert_eq!(check(dir.path(), cache.path(), &args).1, 1);
+
+    // The text changed: evaluated again, and the new finding is where the text says.
+    std::fs::write(dir.path().join("pod.yaml"), format!("# moved down\n{POD}")).expect("edit");
+    let (report, cached, _) = check(dir.path(), cache.path(), &args);
+    assert_eq!(cached, 0);
+    assert_eq!(report["findings"][0]["line"], 10);
+
+    // Other policies, other settings, suppressions ignored: evaluated again each time.
+    assert_eq!(
+        check(dir.path(), cache.path(), &["-p", "baseline", "pod.yaml"]).1,
+        0
+    );
+    let registries = |allowed: &str| {
+        let settings = format!("{{\"allowed\": [\"{allowed}\"]}}");
+        check(
+            dir.path(),
+            cache.path(),
+            &[
+                "-p",
+                "image-registries",
+                "--settings",
+                &settings,
+                "pod.yaml",
+            ],
+        )
+        .1
+    };
+    assert_eq!(registries("docker.io"), 0);
+    assert_eq!(registries("docker.io"), 1);
+    assert_eq!(registries("quay.io"), 0);
+    let mut strict = args.to_vec();
+    strict.insert(0, "--no-suppressions");
+    assert_eq!(check(dir.path(), cache.path(), &strict).1, 0);
+}
+
+#[test]
+fn a_broken_policy_is_reported_on_every_run() {
+    let dir = scratch(&[("pod.yaml", POD)]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = [
+        "-p",
+        "image-registries",
+        "--settings",
+        "{\"allowed\": []}",
+        "pod.yaml",
+    ];
+    for _ in 0..2 {
+        let (report, cached, code) = check(dir.path(), cache.path(), &args);
+        assert_eq!((cached, code), (0, 2));
+        assert!(
+            report["findings"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("invalid settings")),
+            "{report}"
+        );
+    }
+}
