@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -304,6 +305,9 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             .map(ModuleCache::new)
     };
     let groups = config_groups(&args)?;
+    let progress: Option<Arc<dyn check::Progress>> = std::io::stderr()
+        .is_terminal()
+        .then(|| Arc::new(ProgressBar::default()) as Arc<dyn check::Progress>);
     let mut merged: Option<check::CheckOutcome> = None;
     let mut exit = 0;
     for (config, paths) in &groups {
@@ -334,6 +338,7 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             cache: cache.clone(),
             selection: config.as_ref().map(|c| c.selection.clone()),
             suppressions: !args.no_suppressions,
+            progress: progress.clone(),
         };
         let outcome = check::run(&options);
         let fail_on = args
@@ -369,6 +374,43 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
     let outputs = resolve_outputs(requested, args.output.clone())?;
     write_reports(&outputs, &outcome, args.color)?;
     Ok(exit)
+}
+
+/// A progress bar on standard error that appears only once a run has taken a second: short
+/// runs (a pre-commit hook) never flash one.
+#[derive(Debug, Default)]
+struct ProgressBar {
+    bar: std::sync::OnceLock<(indicatif::ProgressBar, std::time::Instant)>,
+}
+
+impl check::Progress for ProgressBar {
+    fn start(&self, files: usize) {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(files as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} checking {pos}/{len} files {wide_bar} {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        let _ = self.bar.set((bar, std::time::Instant::now()));
+    }
+
+    fn advance(&self) {
+        if let Some((bar, started)) = self.bar.get() {
+            if bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((bar, _)) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// The wall-time limit for one policy call when neither flag nor configuration sets one.

@@ -12,7 +12,7 @@ mod result_cache;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -109,6 +109,19 @@ pub struct CheckOptions {
     /// Whether `admit.dev/ignore` annotations and `# admit:ignore` comments count; off for an
     /// audit that must see everything.
     pub suppressions: bool,
+    /// Told how many files there are and when each is done; the command line draws a progress
+    /// bar with it.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+/// Something that follows a check's progress. Called from many threads.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// The check has `files` files to go through.
+    fn start(&self, files: usize);
+    /// One more file is done.
+    fn advance(&self);
+    /// The check is over.
+    fn finish(&self);
 }
 
 /// Counts for the closing line of a report.
@@ -333,6 +346,10 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
     }
     let run_key = result_cache::run_fingerprint(&policies, &catalog, options.suppressions);
 
+    if let Some(progress) = &options.progress {
+        progress.start(files.len());
+    }
+
     // Phase 2: check each file, or take its result from the cache.
     let policy_errors = Mutex::new(Vec::new());
     let context = Context {
@@ -355,6 +372,9 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                     content,
                     crds,
                 } = prepared;
+                if let Some(progress) = &options.progress {
+                    progress.advance();
+                }
                 if let Some(hit) = entry.and_then(|entry| entry.result(&run_key, &file)) {
                     return hit;
                 }
@@ -371,6 +391,9 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         .collect();
     if let Some(cache) = result_cache {
         cache.save();
+    }
+    if let Some(progress) = &options.progress {
+        progress.finish();
     }
     let mut logs = Vec::new();
     for result in results {
