@@ -2,7 +2,7 @@
 # Build admit's WebAssembly test policies (Kubewarden waPC guests, wasm32-wasip1) and write
 # tests/policies/<id>.wasm next to their sources.
 #
-#   tests/policies/build.sh            build all three, update the committed .wasm files
+#   tests/policies/build.sh [ID...]    build all four (or only IDs), update the committed .wasm files
 #   tests/policies/build.sh --check    rebuild into a temp dir; exit 1 if a committed .wasm is stale
 #   tests/policies/build.sh --install  apt-install Debian's Rust toolchain first if no wasm toolchain is found
 #
@@ -12,10 +12,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../scripts/wasm-toolchain.sh
 source "$HERE/../../scripts/wasm-toolchain.sh"
-POLICIES=(privileged require-labels pull-policy)
+POLICIES=(privileged require-labels pull-policy noop)
 
 mode=build
 install=0
+only=()
 for arg in "$@"; do
     case "$arg" in
         --check) mode=check ;;
@@ -24,9 +25,16 @@ for arg in "$@"; do
             sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
             exit 0
             ;;
-        *) die "unknown argument: $arg (try --help)" ;;
+        -*) die "unknown argument: $arg (try --help)" ;;
+        *) only+=("$arg") ;;
     esac
 done
+if [[ ${#only[@]} -gt 0 ]]; then
+    for id in "${only[@]}"; do
+        [[ " ${POLICIES[*]} " == *" $id "* ]] || die "no test policy $id (known: ${POLICIES[*]})"
+    done
+    POLICIES=("${only[@]}")
+fi
 
 wasm_toolchain_select "$install" "$HERE" /admit/tests/policies
 start=$SECONDS
@@ -47,7 +55,7 @@ else
     trap 'rm -rf "$tmp"' EXIT
     stale=()
     for id in "${POLICIES[@]}"; do
-        # One shared target dir: std and the dependencies are built once for all three.
+        # One shared target dir: std and the dependencies are built once for all of them.
         wasm_cargo "$HERE/$id" "$tmp/target" || die "cargo build failed for $id"
         out="$(wasm_output "$tmp/target" "$id")"
         compare_or_report "$out" "$HERE/$id.wasm" "$id.wasm" || stale+=("tests/policies/$id.wasm")
