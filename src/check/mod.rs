@@ -359,35 +359,57 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         suppressions: options.suppressions,
         policy_errors: &policy_errors,
     };
+    // One set of instances per thread for the whole run: `map_init` would set one up per
+    // split of the work, and a fresh instance costs more than a warm call.
+    let pool: Vec<Mutex<Workers<'_>>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(Workers::new(policies.len())))
+        .collect();
     let results: Vec<FileResult> = files
         .into_par_iter()
-        .map_init(
-            || Workers::new(policies.len()),
-            |workers, prepared| {
-                let Prepared {
-                    input,
-                    file,
-                    loaded,
-                    entry,
-                    content,
-                    crds,
-                } = prepared;
-                if let Some(progress) = &options.progress {
-                    progress.advance();
+        .map(|prepared| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
+            // The slot is taken when this thread re-entered the loop while waiting inside
+            // wasmtime's parallel compilation (rayon runs other work in a join): then use
+            // instances of its own rather than deadlock. A poisoned slot is still usable:
+            // instances are only replaced whole.
+            let (mut guard, mut own);
+            let workers: &mut Workers<'_> = match pool[slot].try_lock() {
+                Ok(slot) => {
+                    guard = slot;
+                    &mut guard
                 }
-                if let Some(hit) = entry.and_then(|entry| entry.result(&run_key, &file)) {
-                    return hit;
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                    guard = poisoned.into_inner();
+                    &mut guard
                 }
-                let loaded = loaded.unwrap_or_else(|| documents::load(file.text()));
-                let extracted: Vec<Extracted<'_>> =
-                    loaded.documents.iter().map(objects::extract).collect();
-                let result = file_check::check_file(&context, workers, &file, &loaded, &extracted);
-                if let (Some(cache), Some(content)) = (&result_cache, content) {
-                    cache.put(input, &file, content, crds, &run_key, &result);
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    own = Workers::new(policies.len());
+                    &mut own
                 }
-                result
-            },
-        )
+            };
+            let Prepared {
+                input,
+                file,
+                loaded,
+                entry,
+                content,
+                crds,
+            } = prepared;
+            if let Some(progress) = &options.progress {
+                progress.advance();
+            }
+            if let Some(hit) = entry.and_then(|entry| entry.result(&run_key, &file)) {
+                return hit;
+            }
+            let loaded = loaded.unwrap_or_else(|| documents::load(file.text()));
+            let extracted: Vec<Extracted<'_>> =
+                loaded.documents.iter().map(objects::extract).collect();
+            let result = file_check::check_file(&context, workers, &file, &loaded, &extracted);
+            if let (Some(cache), Some(content)) = (&result_cache, content) {
+                cache.put(input, &file, content, crds, &run_key, &result);
+            }
+            result
+        })
         .collect();
     if let Some(cache) = result_cache {
         cache.save();
