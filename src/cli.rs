@@ -385,6 +385,11 @@ struct ProgressBar {
 
 impl check::Progress for ProgressBar {
     fn start(&self, files: usize) {
+        // Paths under different configurations are checked one group after another.
+        if let Some((bar, _)) = self.bar.get() {
+            bar.inc_length(files as u64);
+            return;
+        }
         let bar = indicatif::ProgressBar::with_draw_target(
             Some(files as u64),
             indicatif::ProgressDrawTarget::hidden(),
@@ -407,7 +412,9 @@ impl check::Progress for ProgressBar {
     }
 
     fn finish(&self) {
-        if let Some((bar, _)) = self.bar.get() {
+        if let Some((bar, _)) = self.bar.get()
+            && bar.position() >= bar.length().unwrap_or(0)
+        {
             bar.finish_and_clear();
         }
     }

@@ -441,7 +441,14 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                 }
                 done[index] = Some(result);
             }
-            done.into_iter().flatten().collect()
+            // Sorted here, in parallel, the final sort of the whole run only merges runs.
+            done.into_iter()
+                .flatten()
+                .map(|mut result| {
+                    findings::sort(&mut result.findings);
+                    result
+                })
+                .collect()
         })
         .collect();
     let results = batches.into_iter().flatten();
