@@ -706,3 +706,19 @@ fn output_is_the_same_whatever_the_thread_count() {
         assert_eq!(one, four, "{format} output differs between 1 and 4 threads");
     }
 }
+
+#[test]
+fn settings_are_validated_even_when_no_object_needs_the_policy() {
+    // Policies compile only when an object needs them; settings are still checked.
+    admit(&[
+        "check",
+        "fixtures/manifests/services.yaml",
+        "-p",
+        "image-registries",
+        "--settings",
+        r#"{"allowed": []}"#,
+    ])
+    .code(2)
+    .expect("image-registries: invalid settings: allowed must list at least one registry prefix")
+    .expect("0 evaluations");
+}

@@ -469,6 +469,17 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         summary.mutated += result.mutated;
         summary.cached_files += usize::from(result.cached);
     }
+    // Policies are compiled when an object needs them; one given settings is still checked
+    // when none did (or every file came from the result cache), so a mistake in its settings
+    // never goes unreported.
+    if let Some(runtime) = &runtime {
+        policies
+            .par_iter()
+            .filter(|policy| !policy.spec.settings.is_empty())
+            .for_each(|policy| {
+                policy.compiled(runtime, &policy_errors);
+            });
+    }
     findings.extend(policy_errors.into_inner().unwrap_or_default());
     summary.policies = policies.iter().filter(|p| !p.is_broken()).count();
 
