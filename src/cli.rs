@@ -578,16 +578,31 @@ fn write_reports(
 }
 
 /// Replace `path` with `bytes` through a temporary file in the same directory and a rename.
+///
+/// Only a regular file (or a missing one) is replaced: `/dev/null`, `/dev/stdout` or a FIFO is
+/// written as it is, since renaming over it would replace the device itself. A symbolic link
+/// keeps pointing where it did: its target is replaced.
 fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
-    let directory = match path.parent() {
+    let failed = |e: &dyn std::fmt::Display| miette!("cannot write {}: {e}", path.display());
+    let target = match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| failed(&e))?;
+            return file.write_all(bytes).map_err(|e| failed(&e));
+        }
+        Ok(_) => std::fs::canonicalize(path).map_err(|e| failed(&e))?,
+        Err(_) => path.to_path_buf(),
+    };
+    let directory = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let failed = |e: &dyn std::fmt::Display| miette!("cannot write {}: {e}", path.display());
     std::fs::create_dir_all(directory).map_err(|e| failed(&e))?;
     let mut temporary = tempfile::NamedTempFile::new_in(directory).map_err(|e| failed(&e))?;
     temporary.write_all(bytes).map_err(|e| failed(&e))?;
-    temporary.persist(path).map_err(|e| failed(&e.error))?;
+    temporary.persist(&target).map_err(|e| failed(&e.error))?;
     Ok(())
 }
 

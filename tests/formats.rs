@@ -696,3 +696,49 @@ fn the_exit_code_never_depends_on_the_format() {
         }
     }
 }
+
+#[test]
+fn report_files_that_are_not_regular_files_are_written_in_place() {
+    // Renaming a temporary file over /dev/stdout (or /dev/null) would replace the device.
+    let run = support::admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "-p",
+        "privileged",
+        "--format",
+        "concise",
+        "--format",
+        "json=/dev/stdout",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("\"policy\": \"privileged\""),
+        "{}",
+        run.stdout
+    );
+    // A symbolic link keeps pointing at its target, which gets the report.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let target = dir.path().join("reports").join("admit.sarif");
+    std::fs::create_dir_all(target.parent().expect("parent")).expect("directory");
+    std::fs::write(&target, "old").expect("old report");
+    let link = dir.path().join("latest.sarif");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let spec = format!("sarif={}", link.display());
+    let run = support::admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "-p",
+        "privileged",
+        "--format",
+        &spec,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    let written = std::fs::read_to_string(&target).expect("target written");
+    assert!(written.contains("\"version\": \"2.1.0\""), "{written}");
+}
