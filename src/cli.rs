@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::{IntoDiagnostic, miette};
 
+use crate::atomic_file;
 use crate::check::{self, CheckOptions, FailOn, PolicySpec};
 use crate::config::{self, Config};
 use crate::documents;
@@ -201,10 +202,9 @@ fn policies_command() -> miette::Result<u8> {
             let metadata = builtin.metadata();
             let annotation = |key: &str| {
                 metadata
-                    .annotations
-                    .get(&format!("io.kubewarden.policy.{key}"))
-                    .cloned()
+                    .policy_annotation(key)
                     .unwrap_or_default()
+                    .to_string()
             };
             let presets = builtin.presets();
             [
@@ -577,33 +577,9 @@ fn write_reports(
     Ok(())
 }
 
-/// Replace `path` with `bytes` through a temporary file in the same directory and a rename.
-///
-/// Only a regular file (or a missing one) is replaced: `/dev/null`, `/dev/stdout` or a FIFO is
-/// written as it is, since renaming over it would replace the device itself. A symbolic link
-/// keeps pointing where it did: its target is replaced.
+/// Write a report file atomically, as a diagnostic when that fails.
 fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
-    let failed = |e: &dyn std::fmt::Display| miette!("cannot write {}: {e}", path.display());
-    let target = match std::fs::metadata(path) {
-        Ok(metadata) if !metadata.is_file() => {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| failed(&e))?;
-            return file.write_all(bytes).map_err(|e| failed(&e));
-        }
-        Ok(_) => std::fs::canonicalize(path).map_err(|e| failed(&e))?,
-        Err(_) => path.to_path_buf(),
-    };
-    let directory = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(directory).map_err(|e| failed(&e))?;
-    let mut temporary = tempfile::NamedTempFile::new_in(directory).map_err(|e| failed(&e))?;
-    temporary.write_all(bytes).map_err(|e| failed(&e))?;
-    temporary.persist(&target).map_err(|e| failed(&e.error))?;
-    Ok(())
+    atomic_file::write(path, bytes).map_err(|e| miette!("cannot write {}: {e}", path.display()))
 }
 
 /// `--settings` is inline JSON when it looks like an object, else a YAML or JSON file.

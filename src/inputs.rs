@@ -16,7 +16,7 @@ use crate::source::SourceFile;
 /// and a team's `exclude` must hold there as well.
 #[derive(Debug, Clone)]
 pub struct Selection {
-    /// The directory globs are relative to.
+    /// The directory globs are relative to, absolute and normalized.
     pub base: PathBuf,
     /// Globs of files to check; `None` is every file.
     pub include: Option<globset::GlobSet>,
@@ -28,7 +28,7 @@ impl Selection {
     /// Every file under `base`.
     pub fn new(base: PathBuf) -> Self {
         Selection {
-            base,
+            base: absolute(&base),
             include: None,
             exclude: None,
         }
@@ -48,21 +48,22 @@ impl Selection {
     }
 }
 
-/// `path` relative to `base`, both made absolute against the working directory first; `path`
-/// itself (absolute) when it is not under `base`.
-pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    let absolute = |p: &Path| {
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        normalize(&joined)
-    };
-    let (path, base) = (absolute(path), absolute(base));
-    path.strip_prefix(&base)
+/// `path` relative to the absolute, normalized `base`; `path` itself (made absolute) when it
+/// is not under `base`.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path = absolute(path);
+    path.strip_prefix(base)
         .map(Path::to_path_buf)
         .unwrap_or(path)
+}
+
+/// `path` made absolute against the working directory, and normalized.
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        normalize(path)
+    } else {
+        normalize(&std::env::current_dir().unwrap_or_default().join(path))
+    }
 }
 
 /// Drop `.` and resolve `..` lexically, so `./deploy/../k8s/a.yaml` matches `k8s/**`.

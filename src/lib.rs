@@ -5,6 +5,7 @@
 //! [`inputs`] -> [`documents`] -> [`objects`] -> [`requests`] -> [`policies`] -> [`findings`]
 //! -> [`reports`]. [`check`] wires them together; [`cli`] parses the command line.
 
+pub mod atomic_file;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -344,7 +344,11 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
     for crd in files.iter().flat_map(|f| &f.crds) {
         catalog.add_crd(crd);
     }
-    let run_key = result_cache::run_fingerprint(&policies, &catalog, options.suppressions);
+    // Hashing every module is only worth it when results are cached.
+    let run_key = match &result_cache {
+        Some(_) => result_cache::run_fingerprint(&policies, &catalog, options.suppressions),
+        None => String::new(),
+    };
 
     if let Some(progress) = &options.progress {
         progress.start(files.len());

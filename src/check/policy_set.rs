@@ -151,9 +151,8 @@ impl<'o> Policy<'o> {
         let annotation = |key: &str| {
             self.metadata
                 .as_ref()
-                .and_then(|m| m.annotations.get(&format!("io.kubewarden.policy.{key}")))
-                .filter(|value| !value.trim().is_empty())
-                .cloned()
+                .and_then(|m| m.policy_annotation(key))
+                .map(str::to_string)
         };
         let help = match &self.spec.source {
             PolicySource::Builtin(builtin) => Some(builtin.docs.to_string()),

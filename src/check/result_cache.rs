@@ -16,7 +16,6 @@
 //! atomically, so two concurrent runs can lose each other's entries but never corrupt one.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -103,6 +102,8 @@ struct Pack {
 /// The result cache of one run: the buckets its files fall in, and what it learned.
 pub struct ResultCache {
     dir: PathBuf,
+    /// The working directory, that relative input paths are under.
+    cwd: PathBuf,
     packs: HashMap<u64, Pack>,
     learned: Mutex<Vec<(u64, PathBuf, Entry)>>,
 }
@@ -111,9 +112,10 @@ impl ResultCache {
     /// The cache under `dir/results`, with the buckets every input falls in.
     pub fn open(dir: &Path, inputs: &[Input]) -> Self {
         let dir = dir.join("results");
+        let cwd = std::env::current_dir().unwrap_or_default();
         let mut buckets: Vec<u64> = inputs
             .iter()
-            .filter_map(absolute_path)
+            .filter_map(|input| absolute_path(&cwd, input))
             .map(|path| bucket_of(&path))
             .collect();
         buckets.sort_unstable();
@@ -128,6 +130,7 @@ impl ResultCache {
             .collect();
         ResultCache {
             dir,
+            cwd,
             packs,
             learned: Mutex::new(Vec::new()),
         }
@@ -135,7 +138,7 @@ impl ResultCache {
 
     /// The entry for `input` when it holds `file`'s current text, and the text's digest.
     pub fn get(&self, input: &Input, file: &SourceFile) -> (Option<&Entry>, Option<String>) {
-        let Some(path) = absolute_path(input) else {
+        let Some(path) = absolute_path(&self.cwd, input) else {
             return (None, None);
         };
         let content = hex(&Sha256::digest(file.text().as_bytes()));
@@ -166,7 +169,7 @@ impl ResultCache {
         if result.applied_broken || result.findings.iter().any(transient) {
             return;
         }
-        let Some(path) = absolute_path(input) else {
+        let Some(path) = absolute_path(&self.cwd, input) else {
             return;
         };
         let entry = Entry {
@@ -186,6 +189,7 @@ impl ResultCache {
     pub fn save(self) {
         let ResultCache {
             dir,
+            cwd: _,
             mut packs,
             learned,
         } = self;
@@ -208,23 +212,15 @@ impl ResultCache {
             let Ok(bytes) = serde_json::to_vec(pack) else {
                 return;
             };
-            let written = tempfile::NamedTempFile::new_in(&dir).and_then(|mut temporary| {
-                temporary.write_all(&bytes)?;
-                temporary
-                    .persist(pack_path(&dir, bucket))
-                    .map_err(|e| e.error)
-            });
-            let _ = written;
+            let _ = crate::atomic_file::write(&pack_path(&dir, bucket), &bytes);
         });
     }
 }
 
 /// The absolute path of an input file; standard input has none and is not cached.
-fn absolute_path(input: &Input) -> Option<PathBuf> {
+fn absolute_path(cwd: &Path, input: &Input) -> Option<PathBuf> {
     match &input.origin {
-        Origin::File(path) => Some(crate::inputs::normalize(
-            &std::env::current_dir().ok()?.join(path),
-        )),
+        Origin::File(path) => Some(crate::inputs::normalize(&cwd.join(path))),
         Origin::Stdin => None,
     }
 }

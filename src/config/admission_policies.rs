@@ -203,16 +203,7 @@ fn rules(node: &Node) -> Read<Vec<Rule>> {
                     "scope",
                 ],
             )?;
-            let list = |key: &str| -> Read<Vec<String>> {
-                Ok(item
-                    .get(key)
-                    .map(|n| reader::strings(n, key))
-                    .transpose()?
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(s, _)| s)
-                    .collect())
-            };
+            let list = |key: &str| reader::string_list(item, key);
             Ok(Rule {
                 api_groups: list("apiGroups")?,
                 api_versions: list("apiVersions")?,

@@ -440,19 +440,9 @@ fn severity(node: &Node) -> Read<Severity> {
 
 fn scope(node: &Node) -> Read<Scope> {
     reader::mapping(node, "match", &MATCH_KEYS)?;
-    let list = |key: &str| -> Read<Vec<String>> {
-        Ok(node
-            .get(key)
-            .map(|n| reader::strings(n, key))
-            .transpose()?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect())
-    };
     Ok(Scope {
-        kinds: list("kinds")?,
-        namespaces: list("namespaces")?,
+        kinds: reader::string_list(node, "kinds")?,
+        namespaces: reader::string_list(node, "namespaces")?,
         labels: node.get("labels").map(label_selector).transpose()?,
         ..Scope::default()
     })

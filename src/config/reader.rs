@@ -207,6 +207,18 @@ pub fn strings(node: &Node, what: &str) -> Read<Vec<(String, Span)>> {
     }
 }
 
+/// The strings under `key` of mapping `node`, without their spans; none when it is absent.
+pub fn string_list(node: &Node, key: &str) -> Read<Vec<String>> {
+    Ok(node
+        .get(key)
+        .map(|n| strings(n, key))
+        .transpose()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect())
+}
+
 /// A positive number.
 pub fn positive_number(node: &Node, what: &str) -> Read<f64> {
     let number = match node.value {

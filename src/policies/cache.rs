@@ -8,7 +8,6 @@
 //! so concurrent runs never see half an entry.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -103,13 +102,10 @@ fn read_entry(engine: &Engine, path: &Path) -> Option<Module> {
 }
 
 fn write_entry(path: &Path, serialized: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(serialized)?;
-    temp.write_all(&Sha256::digest(serialized))?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let mut entry = Vec::with_capacity(serialized.len() + DIGEST_LEN);
+    entry.extend_from_slice(serialized);
+    entry.extend_from_slice(&Sha256::digest(serialized));
+    crate::atomic_file::write(path, &entry)
 }
 
 #[cfg(test)]

@@ -42,6 +42,15 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The `io.kubewarden.policy.<key>` annotation (description, url, severity...), when it
+    /// is there and not blank.
+    pub fn policy_annotation(&self, key: &str) -> Option<&str> {
+        self.annotations
+            .get(&format!("io.kubewarden.policy.{key}"))
+            .map(String::as_str)
+            .filter(|value| !value.trim().is_empty())
+    }
+
     /// The policy's title annotation, when it has a non-empty one.
     pub fn title(&self) -> Option<&str> {
         self.annotations
