@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod cache;
+pub mod guest;
 pub mod host_capabilities;
 pub mod metadata;
 mod policy;

@@ -3,15 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use wasmtime::{InstancePre, Linker};
-
+use super::guest::{Guest, PreparedGuest};
 use super::metadata::{ExecutionMode, Metadata, read_metadata};
-use super::protocol::{
-    Settings, SettingsValidationResponse, ValidationResponse, validation_payload,
-};
+use super::protocol::{Settings, SettingsValidationResponse, ValidationResponse};
 use super::rules::any_rule_matches;
 use super::runtime::{Limits, PolicyRuntime};
-use super::wapc::{self, CallError, GuestState, WapcInstance};
+use super::wapc::{self, CallError};
 use crate::requests::AdmissionRequest;
 
 /// Why a policy could not be loaded.
@@ -43,7 +40,8 @@ pub struct CompiledPolicy {
     settings: Settings,
     /// `settings` as JSON, serialized once for every call.
     settings_json: Vec<u8>,
-    pre: InstancePre<GuestState>,
+    mode: ExecutionMode,
+    guest: Box<dyn PreparedGuest>,
     limits: Limits,
 }
 
@@ -100,17 +98,11 @@ impl CompiledPolicy {
         let module = runtime
             .compile(bytes)
             .map_err(|e| LoadError::Invalid(format!("cannot compile: {e:#}")))?;
-        if module.exports().any(|e| e.name().starts_with("opa_")) {
-            return Err(LoadError::Invalid(
-                "this is an OPA module: waPC mode cannot run it (OPA and Gatekeeper modes are not supported yet)"
-                    .into(),
-            ));
-        }
-        let mut linker = Linker::new(runtime.engine());
-        wapc::link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        // One arm per execution mode; each mode module compiles nothing itself and only links.
+        let guest: Box<dyn PreparedGuest> = match mode {
+            ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module)?,
+            other => return Err(LoadError::UnsupportedMode(other)),
+        };
         let id = metadata
             .as_ref()
             .and_then(Metadata::title)
@@ -123,7 +115,8 @@ impl CompiledPolicy {
             settings_json: serde_json::to_vec(&settings)
                 .map_err(|e| LoadError::Invalid(format!("cannot serialize the settings: {e}")))?,
             settings,
-            pre,
+            mode,
+            guest,
             limits: runtime.limits(),
         })
     }
@@ -143,6 +136,11 @@ impl CompiledPolicy {
         self.metadata.as_ref()
     }
 
+    /// How the module is executed.
+    pub fn execution_mode(&self) -> ExecutionMode {
+        self.mode
+    }
+
     /// The settings every call receives.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -160,7 +158,7 @@ impl CompiledPolicy {
     pub fn instantiate(&self) -> Result<PolicyInstance<'_>, CallError> {
         Ok(PolicyInstance {
             policy: self,
-            guest: WapcInstance::start(&self.pre, self.limits)?,
+            guest: self.guest.start(self.limits)?,
         })
     }
 }
@@ -169,30 +167,20 @@ impl CompiledPolicy {
 /// failure and instantiate again.
 pub struct PolicyInstance<'p> {
     policy: &'p CompiledPolicy,
-    guest: WapcInstance,
+    guest: Box<dyn Guest>,
 }
 
 impl PolicyInstance<'_> {
     /// Ask the policy whether its settings are valid.
     pub fn validate_settings(&mut self) -> Result<SettingsValidationResponse, CallError> {
-        let response = self
-            .guest
-            .call("validate_settings", &self.policy.settings_json)?;
-        serde_json::from_slice(&response).map_err(|e| {
-            CallError::Guest(format!(
-                "answered validate_settings with an invalid response: {e}"
-            ))
-        })
+        self.guest.validate_settings(&self.policy.settings_json)
     }
 
     /// Evaluate one request, given as its JSON (an AdmissionRequest, or the raw document for raw
     /// policies), serialized once by the caller for every policy it goes to.
     pub fn validate(&mut self, request_json: &[u8]) -> Result<ValidationResponse, CallError> {
-        let payload = validation_payload(request_json, &self.policy.settings_json);
-        let response = self.guest.call("validate", &payload)?;
-        serde_json::from_slice(&response).map_err(|e| {
-            CallError::Guest(format!("answered validate with an invalid response: {e}"))
-        })
+        self.guest
+            .validate(request_json, &self.policy.settings_json)
     }
 
     /// Log records the guest produced since the last call.

@@ -10,8 +10,11 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
+use super::guest::{Guest, PreparedGuest, parse_answer};
 use super::host_capabilities::{self, GuestLog, HostCall};
-use super::runtime::{Limits, MemoryCap};
+use super::policy::LoadError;
+use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
+use super::runtime::{Limits, MemoryCap, PolicyRuntime};
 
 /// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
 const CAPTURED_OUTPUT: usize = 1024 * 1024;
@@ -74,6 +77,61 @@ pub enum CallError {
     /// The guest trapped or called `proc_exit` with a non-zero code.
     #[error("{0}")]
     Trap(String),
+}
+
+/// Link a compiled waPC module: the nine waPC imports and WASI preview1.
+pub(crate) fn prepare(
+    runtime: &PolicyRuntime,
+    module: &wasmtime::Module,
+) -> Result<Box<dyn PreparedGuest>, LoadError> {
+    if module.exports().any(|e| e.name().starts_with("opa_")) {
+        return Err(LoadError::Invalid(
+            "this is an OPA module: give it `executionMode: opa` or `gatekeeper` in its metadata"
+                .into(),
+        ));
+    }
+    let mut linker = Linker::new(runtime.engine());
+    link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let pre = linker
+        .instantiate_pre(module)
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    Ok(Box::new(WapcModule { pre }))
+}
+
+/// A linked waPC module.
+struct WapcModule {
+    pre: InstancePre<GuestState>,
+}
+
+impl PreparedGuest for WapcModule {
+    fn start(&self, limits: Limits) -> Result<Box<dyn Guest>, CallError> {
+        Ok(Box::new(WapcInstance::start(&self.pre, limits)?))
+    }
+}
+
+impl Guest for WapcInstance {
+    fn validate(
+        &mut self,
+        request_json: &[u8],
+        settings_json: &[u8],
+    ) -> Result<ValidationResponse, CallError> {
+        let payload = validation_payload(request_json, settings_json);
+        parse_answer("validate", &self.call("validate", &payload)?)
+    }
+
+    fn validate_settings(
+        &mut self,
+        settings_json: &[u8],
+    ) -> Result<SettingsValidationResponse, CallError> {
+        parse_answer(
+            "validate_settings",
+            &self.call("validate_settings", settings_json)?,
+        )
+    }
+
+    fn take_logs(&mut self) -> Vec<GuestLog> {
+        WapcInstance::take_logs(self)
+    }
 }
 
 /// Add the waPC imports and WASI preview1 to `linker`.
