@@ -161,3 +161,86 @@ fn a_broken_policy_is_reported_on_every_run() {
         );
     }
 }
+
+/// Set `path`'s modification time to `age` before now.
+fn age(path: &Path, age: std::time::Duration) -> std::time::SystemTime {
+    let time = std::time::SystemTime::now() - age;
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open for setting its time");
+    file.set_modified(time).expect("set the modification time");
+    time
+}
+
+/// A Pod the `privileged` policy accepts (`fals_` is not `true`), one same-size edit away from
+/// one it rejects.
+const ACCEPTED_POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: fals_
+";
+
+#[test]
+fn a_file_known_by_size_and_time_is_rechecked_when_the_policies_change() {
+    // An old file whose result points at nothing is not even read on the second run; when the
+    // policies change, it must be read after all, and its new finding placed exactly.
+    let accepted = POD.replace("  # admit:ignore host-ports -- nothing to silence", "");
+    let dir = scratch(&[("pod.yaml", &accepted)]);
+    age(
+        &dir.path().join("pod.yaml"),
+        std::time::Duration::from_secs(3600),
+    );
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (_, _, code) = check(dir.path(), cache.path(), &["-p", "host-ports", "."]);
+    assert_eq!(code, 0);
+    let (_, cached, code) = check(dir.path(), cache.path(), &["-p", "host-ports", "."]);
+    assert_eq!(
+        (cached, code),
+        (1, 0),
+        "the unchanged file comes from the cache"
+    );
+    let (report, cached, code) = check(dir.path(), cache.path(), &["-p", "privileged", "."]);
+    assert_eq!((cached, code), (0, 1), "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(
+        (
+            finding["file"].as_str(),
+            finding["line"].as_u64(),
+            finding["column"].as_u64()
+        ),
+        (Some("pod.yaml"), Some(9), Some(21)),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_same_size_edit_within_the_clock_granularity_is_seen() {
+    // git's "racy" case: a file edited again right after a run, so fast that its size and
+    // time do not change. admit trusts a file's time only when the file was old enough when
+    // recorded, so it rehashes this one and sees the edit.
+    let dir = scratch(&[("pod.yaml", ACCEPTED_POD)]);
+    let pod = dir.path().join("pod.yaml");
+    let time = age(&pod, std::time::Duration::ZERO);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = ["-p", "privileged", "."];
+    let (report, _, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!(code, 0, "`fals_` is not `true`: {report}");
+
+    let edited = ACCEPTED_POD.replace("fals_", "true ");
+    assert_eq!(edited.len(), ACCEPTED_POD.len());
+    std::fs::write(&pod, &edited).expect("edit");
+    std::fs::File::options()
+        .write(true)
+        .open(&pod)
+        .and_then(|f| f.set_modified(time))
+        .expect("restore the time");
+    let (report, cached, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!((cached, code), (0, 1), "the edit is seen: {report}");
+}

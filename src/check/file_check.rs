@@ -38,6 +38,23 @@ pub struct FileResult {
     pub applied_broken: bool,
 }
 
+impl FileResult {
+    /// The result of a file that could not be read: only the error.
+    pub fn failed(error: Finding) -> Self {
+        FileResult {
+            findings: vec![error],
+            logs: Vec::new(),
+            objects: 0,
+            skipped_documents: 0,
+            evaluations: 0,
+            rejected: 0,
+            mutated: 0,
+            cached: false,
+            applied_broken: false,
+        }
+    }
+}
+
 /// Everything a file check reads and nothing it writes, shared by every thread.
 pub struct Context<'r, 'o> {
     /// The run's policies.

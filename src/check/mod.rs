@@ -305,18 +305,42 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
 
     // Phase 1: read every file, and parse those the result cache does not know; the catalog
     // needs every CRD before any request is built, and a known file's CRDs are in its entry.
+    // A file the cache knows unchanged by its size and time is not hashed, and not even read
+    // when its result points at nothing in it.
     let read: Vec<Result<Prepared<'_>, Box<Finding>>> = inputs
         .par_iter()
         .map(|input| {
-            let file = inputs::read(input).map_err(|error| {
-                Box::new(Finding::new(FindingKind::Error, "input", error.to_string()))
-            })?;
-            let (entry, content) = match &result_cache {
-                Some(cache) => cache.get(input, &file),
-                None => (None, None),
+            let entry = result_cache.as_ref().and_then(|cache| cache.entry(input));
+            // Taken before reading: an edit after it makes the recorded stat stale, never
+            // the recorded digest.
+            let stat = result_cache
+                .as_ref()
+                .and_then(|_| result_cache::FileStat::of(input));
+            let unchanged = entry.filter(|entry| entry.unchanged(stat));
+            if let Some(entry) = unchanged
+                && !entry.needs_text()
+            {
+                return Ok(Prepared {
+                    input,
+                    file: None,
+                    loaded: None,
+                    entry: Some(entry),
+                    content: Some(entry.content().to_string()),
+                    stat,
+                    crds: entry.crds(),
+                });
+            }
+            let file = read_input(input)?;
+            let (entry, content) = match (&result_cache, unchanged) {
+                (_, Some(entry)) => (Some(entry), Some(entry.content().to_string())),
+                (Some(_), None) => {
+                    let content = ResultCache::digest(&file);
+                    (entry.filter(|e| e.content() == content), Some(content))
+                }
+                (None, None) => (None, None),
             };
             let (crds, loaded) = match entry {
-                Some(entry) => (entry.crds.clone(), None),
+                Some(entry) => (entry.crds(), None),
                 None => {
                     let loaded = documents::load(file.text());
                     (crds_in(&loaded), Some(loaded))
@@ -324,10 +348,11 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
             };
             Ok(Prepared {
                 input,
-                file,
+                file: Some(file),
                 loaded,
                 entry,
                 content,
+                stat,
                 crds,
             })
         })
@@ -400,28 +425,40 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                 }
                 if let Some(hit) = prepared
                     .entry
-                    .and_then(|entry| entry.result(&run_key, &prepared.file))
+                    .and_then(|entry| entry.result(&run_key, prepared.file.as_ref()))
                 {
                     done[index] = Some(hit);
                     continue;
                 }
+                // Not read in phase 1 because the cache knew it, but the run changed.
+                let file = match prepared.file {
+                    Some(file) => file,
+                    None => match read_input(prepared.input) {
+                        Ok(file) => file,
+                        Err(finding) => {
+                            done[index] = Some(FileResult::failed(*finding));
+                            continue;
+                        }
+                    },
+                };
                 let loaded = match prepared.loaded {
                     Some(loaded) => loaded,
-                    None => documents::load(prepared.file.text()),
+                    None => documents::load(file.text()),
                 };
                 pending.push((
                     index,
                     prepared.input,
-                    prepared.file,
+                    file,
                     loaded,
                     prepared.content,
+                    prepared.stat,
                     prepared.crds,
                 ));
             }
             let checked = {
                 let extracted: Vec<Vec<Extracted<'_>>> = pending
                     .iter()
-                    .map(|(_, _, _, loaded, _, _)| {
+                    .map(|(_, _, _, loaded, _, _, _)| {
                         loaded.documents.iter().map(objects::extract).collect()
                     })
                     .collect();
@@ -429,7 +466,7 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                     .iter()
                     .zip(&extracted)
                     .map(
-                        |((_, _, file, loaded, _, _), extracted)| file_check::FileInput {
+                        |((_, _, file, loaded, _, _, _), extracted)| file_check::FileInput {
                             file,
                             loaded,
                             extracted,
@@ -438,10 +475,11 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                     .collect();
                 file_check::check_files(&context, workers, &inputs)
             };
-            for ((index, input, file, _, content, crds), result) in pending.into_iter().zip(checked)
+            for ((index, input, _, _, content, stat, crds), result) in
+                pending.into_iter().zip(checked)
             {
                 if let (Some(cache), Some(content)) = (&result_cache, content) {
-                    cache.put(input, &file, content, crds, &run_key, &result);
+                    cache.put(input, content, stat, &crds, &run_key, &result);
                 }
                 done[index] = Some(result);
             }
@@ -511,16 +549,25 @@ fn count(findings: &[Finding], test: impl Fn(&Finding) -> bool) -> usize {
 /// enough to keep both cores busy, large enough for a policy to stay in the CPU's caches.
 const BATCH_FILES: usize = 16;
 
-/// A file read, and parsed unless the result cache knows it.
+/// A file read (unless the result cache knows it unchanged and needs no text), and parsed
+/// unless the result cache knows it.
 struct Prepared<'c> {
     input: &'c inputs::Input,
-    file: SourceFile,
+    file: Option<SourceFile>,
     loaded: Option<Loaded>,
     entry: Option<&'c result_cache::Entry>,
     /// SHA-256 of the text, when results are cached.
     content: Option<String>,
+    /// Size and modification time before reading, when results are cached.
+    stat: Option<result_cache::FileStat>,
     /// The CustomResourceDefinitions it defines, as JSON.
     crds: Vec<serde_json::Value>,
+}
+
+/// Read `input`, or the error finding that says why it cannot be.
+fn read_input(input: &inputs::Input) -> Result<SourceFile, Box<Finding>> {
+    inputs::read(input)
+        .map_err(|error| Box::new(Finding::new(FindingKind::Error, "input", error.to_string())))
 }
 
 /// Every CustomResourceDefinition among a file's objects teaches the catalog its kind's plural
