@@ -205,6 +205,10 @@ fn push(
 ) -> wasmtime::Result<i32> {
     let len = i32::try_from(json.len()).map_err(|_| fail("a value larger than 2 GiB"))?;
     let addr = exports.malloc.call(&mut *ctx, len)?;
+    if addr == 0 {
+        // Writing there would overwrite the module's own low memory.
+        return Err(fail(format!("opa_malloc could not allocate {len} bytes")));
+    }
     let memory = ctx
         .as_context()
         .data()

@@ -135,3 +135,67 @@ impl Guest for OpaGuest {
         self.instance.take_logs()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::policies::{CallError, CompiledPolicy, Limits, PolicyRuntime, Settings};
+
+    /// The committed stand-in for an OPA policy (tests/policies/rego-guest).
+    const OPA_LABELS: &[u8] = include_bytes!("../../../tests/policies/opa-labels.wasm");
+
+    fn policy(memory: usize) -> CompiledPolicy {
+        let limits = Limits {
+            memory,
+            ..Limits::default()
+        };
+        let runtime = PolicyRuntime::new(limits, None).expect("runtime");
+        CompiledPolicy::from_bytes(
+            &runtime,
+            OPA_LABELS,
+            "test".into(),
+            "opa-labels".into(),
+            Settings::new(),
+        )
+        .expect("the committed module loads")
+    }
+
+    /// An AdmissionRequest for a ConfigMap without labels, carrying `padding` bytes of data.
+    fn request(name: &str, padding: usize) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "uid": name,
+            "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+            "object": {"metadata": {"name": name}, "data": {"blob": "x".repeat(padding)}},
+        }))
+        .expect("serializable")
+    }
+
+    #[test]
+    fn the_heap_is_reset_between_evaluations() {
+        // Each evaluation copies a 64 KiB request several times (host push, parse, input
+        // wrapper). Without the heap-pointer reset of spec §7.3, 400 of them would need far more
+        // than the 8 MiB this instance may use.
+        let policy = policy(8 << 20);
+        let mut instance = policy.instantiate().expect("starts");
+        for i in 0..400 {
+            let name = format!("cm-{i}");
+            let response = instance
+                .validate(&request(&name, 64 << 10))
+                .unwrap_or_else(|e| panic!("evaluation {i}: {e}"));
+            assert!(!response.accepted);
+            assert_eq!(
+                response.message,
+                Some(format!("ConfigMap \"{name}\" must have the label \"team\""))
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_past_the_memory_cap_is_reported_as_such() {
+        let policy = policy(4 << 20);
+        let mut instance = policy.instantiate().expect("starts");
+        let error = instance
+            .validate(&request("big", 8 << 20))
+            .expect_err("8 MiB cannot fit in 4");
+        assert_eq!(error, CallError::OutOfMemory(4));
+    }
+}
