@@ -310,3 +310,45 @@ fn opa_mode_on_a_module_without_the_opa_abi_is_refused() {
         "{all}"
     );
 }
+
+#[test]
+fn opa_println_is_a_policy_log_shown_with_verbose() {
+    let dir = scratch(&[("objects.yaml", OBJECTS)]);
+    let run = admit_in(
+        dir.path(),
+        &[
+            "check",
+            "objects.yaml",
+            "--policy",
+            &policy("opa-labels"),
+            "--settings",
+            r#"{"print": "hello from rego", "required_label": "app"}"#,
+            "--verbose",
+        ],
+        None,
+    );
+    run.code(0);
+    for at in ["objects.yaml:1:1", "objects.yaml:11:1"] {
+        let line = format!("opa-labels: [info] hello from rego ({at})");
+        assert!(run.stderr.contains(&line), "{line} in:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_gatekeeper_policy_cannot_be_raw() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let bytes = wat::parse_str(
+        r#"(module (@custom "io.kubewarden.metadata" "{\"rules\":[{\"apiGroups\":[\"*\"],\"apiVersions\":[\"*\"],\"resources\":[\"*\"],\"operations\":[\"*\"]}],\"mutating\":false,\"executionMode\":\"gatekeeper\",\"policyType\":\"raw\"}")
+             (memory (export "memory") 1))"#,
+    )
+    .expect("valid WAT");
+    let path = dir.path().join("raw-gatekeeper.wasm");
+    std::fs::write(&path, bytes).expect("module written");
+    let run = check_one(path.to_str().expect("UTF-8 path"), None);
+    run.code(2);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("a Gatekeeper policy cannot be a raw policy"),
+        "{all}"
+    );
+}
