@@ -196,9 +196,17 @@ fn one_instance_serves_many_objects() {
 }
 
 /// A minimal module with the OPA ABI's exports in WAT, for `mode` (`opa` or `gatekeeper`).
-/// `opa_json_dump` always prints `dump` (so `builtins` reads it), and `start` is the body of
-/// the module's start function.
-fn wat_opa(dir: &Path, name: &str, mode: &str, dump: &str, start: &str) -> String {
+/// `opa_json_dump` always prints `dump` (so `builtins` and `entrypoints` read it, and every
+/// result is it), `start` is the body of the module's start function, and `eval` returns
+/// `eval_status`.
+fn wat_opa(
+    dir: &Path,
+    name: &str,
+    mode: &str,
+    dump: &str,
+    start: &str,
+    eval_status: i32,
+) -> String {
     let metadata = format!(
         r#"{{"protocolVersion":"Unknown","rules":[{{"apiGroups":["*"],"apiVersions":["*"],"resources":["*"],"operations":["*"]}}],"mutating":false,"executionMode":"{mode}","annotations":{{"io.kubewarden.policy.title":"{name}"}}}}"#
     );
@@ -221,7 +229,7 @@ fn wat_opa(dir: &Path, name: &str, mode: &str, dump: &str, start: &str) -> Strin
             (func (export "opa_eval_ctx_set_data") (param i32 i32))
             (func (export "opa_eval_ctx_set_entrypoint") (param i32 i32))
             (func (export "opa_eval_ctx_get_result") (param i32) (result i32) i32.const 8)
-            (func (export "eval") (param i32) (result i32) i32.const 0)
+            (func (export "eval") (param i32) (result i32) i32.const {eval_status})
             (func (export "builtins") (result i32) i32.const 8)
             (func (export "entrypoints") (result i32) i32.const 8))"#,
         metadata = escape(&metadata),
@@ -243,6 +251,7 @@ fn a_module_needing_a_builtin_admit_lacks_is_refused_at_load_naming_it() {
             mode,
             r#"{"yaml.marshal":0,"sprintf":1,"custom.thing":2}"#,
             "",
+            0,
         );
         let run = check_one(&module, None);
         run.code(2);
@@ -270,6 +279,7 @@ fn a_start_function_that_never_returns_is_stopped_at_the_deadline() {
         "opa",
         "{}",
         "(loop $forever (br $forever))",
+        0,
     );
     let scratch = scratch(&[("objects.yaml", OBJECTS)]);
     let run = admit_in(
@@ -351,4 +361,33 @@ fn a_gatekeeper_policy_cannot_be_raw() {
         all.contains("a Gatekeeper policy cannot be a raw policy"),
         "{all}"
     );
+}
+
+#[test]
+fn a_module_without_entrypoint_0_is_refused_at_load() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let module = wat_opa(dir.path(), "no-entry", "opa", "{}", "", 0);
+    let run = check_one(&module, None);
+    run.code(2);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("the OPA module has no entrypoint 0"), "{all}");
+}
+
+#[test]
+fn an_eval_that_reports_failure_is_an_error_at_the_object() {
+    // Every value of this module dumps as `{"sprintf":0}`: an entrypoint 0 and a builtin
+    // admit has, so it loads; then `eval` fails.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let module = wat_opa(
+        dir.path(),
+        "failing",
+        "gatekeeper",
+        r#"{"sprintf":0}"#,
+        "",
+        3,
+    );
+    check_one(&module, None)
+        .code(2)
+        .expect("failing: policy failed: the evaluation failed (`eval` returned 3)")
+        .expect("[objects.yaml:14:9]");
 }

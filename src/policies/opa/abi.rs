@@ -58,6 +58,7 @@ struct Exports {
     eval_ctx_get_result: TypedFunc<i32, i32>,
     eval: TypedFunc<i32, i32>,
     builtins: TypedFunc<(), i32>,
+    entrypoints: TypedFunc<(), i32>,
 }
 
 impl Exports {
@@ -87,6 +88,7 @@ impl Exports {
             eval_ctx_get_result: get(instance, store, "opa_eval_ctx_get_result")?,
             eval: get(instance, store, "eval")?,
             builtins: get(instance, store, "builtins")?,
+            entrypoints: get(instance, store, "entrypoints")?,
         })
     }
 }
@@ -325,10 +327,25 @@ impl OpaInstance {
     /// The names of the builtins the module calls back into, with their ids.
     pub(super) fn builtin_ids(&mut self) -> Result<HashMap<String, i32>, CallError> {
         let addr = self.call(|store, e| e.builtins.call(store, ()))?;
+        self.name_to_id_map("builtins", addr)
+    }
+
+    /// The module's entrypoints (`{"policy/main": 0}`), with their ids.
+    pub(super) fn entrypoint_ids(&mut self) -> Result<HashMap<String, i32>, CallError> {
+        let addr = self.call(|store, e| e.entrypoints.call(store, ()))?;
+        self.name_to_id_map("entrypoints", addr)
+    }
+
+    /// Read the `{"name": id}` object at `addr`, which the export `export` returned.
+    fn name_to_id_map(
+        &mut self,
+        export: &str,
+        addr: i32,
+    ) -> Result<HashMap<String, i32>, CallError> {
         let value = self.call(|store, e| pull(store, e, addr))?;
         let Value::Object(map) = value else {
             return Err(CallError::Trap(format!(
-                "its `builtins` export is not an object of ids: {value}"
+                "its `{export}` export is not an object of ids: {value}"
             )));
         };
         map.into_iter()
@@ -337,7 +354,7 @@ impl OpaInstance {
                     .and_then(|id| i32::try_from(id).ok())
                     .map(|id| (name.clone(), id))
                     .ok_or_else(|| {
-                        CallError::Trap(format!("its `builtins` export gives `{name}` no id"))
+                        CallError::Trap(format!("its `{export}` export gives `{name}` no id"))
                     })
             })
             .collect()
@@ -358,7 +375,12 @@ impl OpaInstance {
             e.eval_ctx_set_data.call(&mut *store, (ctx, data_addr))?;
             // Kubewarden always runs entrypoint 0: the first `-e` given to `opa build`.
             e.eval_ctx_set_entrypoint.call(&mut *store, (ctx, 0))?;
-            e.eval.call(&mut *store, ctx)?;
+            let status = e.eval.call(&mut *store, ctx)?;
+            if status != 0 {
+                return Err(fail(format!(
+                    "the evaluation failed (`eval` returned {status})"
+                )));
+            }
             let result = e.eval_ctx_get_result.call(&mut *store, ctx)?;
             pull(store, e, result)
         })

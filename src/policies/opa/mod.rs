@@ -51,6 +51,15 @@ pub(crate) fn prepare(
     let limits = runtime.limits();
     let started = |e: CallError| LoadError::Invalid(format!("cannot start the OPA module: {e}"));
     let mut probe = OpaInstance::start(&linked, Arc::default(), limits).map_err(started)?;
+    // Kubewarden always evaluates entrypoint 0: a module without one cannot answer.
+    let entrypoints = probe.entrypoint_ids().map_err(started)?;
+    if !entrypoints.values().any(|&id| id == 0) {
+        return Err(LoadError::Invalid(
+            "the OPA module has no entrypoint 0, the one Kubewarden evaluates (the first `-e` \
+             given to `opa build`)"
+                .into(),
+        ));
+    }
     let needed = probe.builtin_ids().map_err(started)?;
     let mut table = BuiltinTable::new();
     let mut missing = Vec::new();
