@@ -27,7 +27,9 @@ pub enum LoadError {
     #[error("{0}")]
     Invalid(String),
     /// The module needs an execution mode admit does not run yet.
-    #[error("execution mode `{0}` is not supported yet; only kubewarden-wapc policies run")]
+    #[error(
+        "execution mode `{0}` is not supported yet; kubewarden-wapc, opa and gatekeeper policies run"
+    )]
     UnsupportedMode(ExecutionMode),
 }
 
