@@ -297,6 +297,8 @@ fn format_str(spec: &Spec, verb: char, s: &str, arg: &Arg) -> String {
         None => s.to_string(),
     };
     match verb {
+        // `%#v` is Go syntax: a quoted string.
+        'v' if spec.sharp => pad(spec, "", &go_quote(&truncated, false), true),
         'v' | 's' => pad(spec, "", &truncated, true),
         'q' => {
             let body = if spec.sharp && can_backquote(&truncated) {
@@ -396,7 +398,8 @@ fn is_print(c: char) -> bool {
 
 fn format_float(spec: &Spec, verb: char, f: f64, arg: &Arg) -> String {
     let body = match verb {
-        'v' => go_float(f, 'g', spec.precision, spec.sharp),
+        // `#` means Go syntax for `%v`, not `%#g`'s kept zeros.
+        'v' => go_float(f, 'g', spec.precision, false),
         'e' | 'E' | 'f' | 'F' | 'g' | 'G' => go_float(f, verb, spec.precision, spec.sharp),
         _ => return bad_verb(verb, arg),
     };
@@ -459,6 +462,12 @@ fn go_exponent(rust: &str, upper: bool) -> String {
 /// `%g`: the shorter of `%e` and `%f`, by Go's rule: exponent form when the exponent is < -4
 /// or ≥ the precision (6 when shortest).
 fn general_form(f: f64, precision: Option<usize>, sharp: bool, upper: bool) -> String {
+    // `%#g` keeps trailing zeros, and without a precision shows six significant digits.
+    let precision = if sharp {
+        Some(precision.unwrap_or(6))
+    } else {
+        precision
+    };
     if f == 0.0 {
         let zero = if f.is_sign_negative() { "-0" } else { "0" };
         return match (precision, sharp) {
@@ -591,6 +600,8 @@ mod tests {
             ("%+.2e", json!([-0.5]), "-5.00e-01"),
             ("%08.3f", json!([-1.23456]), "-001.235"),
             ("100%%", json!([]), "100%"),
+            ("%#v %#v %#v", json!(["hi", 1.0, 7]), r#""hi" 1 7"#),
+            ("%#g %#.3g", json!([1.0, 2.0]), "1.00000 2.00"),
             ("%*d|%-*d|", json!([4, 1, 4, 1]), "   1|1   |"),
         ];
         for (format, args, want) in cases {
