@@ -9,6 +9,8 @@
 # and read `$toolchain_line`. Output is byte-for-byte reproducible for a given toolchain: paths
 # are remapped and, with Debian's toolchain, panic locations are dropped.
 
+# The default target; a caller may run `TARGET=wasm32-unknown-unknown wasm_cargo ...` for a
+# guest that is not a WASI module (the OPA ABI stand-ins of tests/policies/rego-guest).
 TARGET=wasm32-wasip1
 DEBIAN_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wasi-libc)
 SECTION=io.kubewarden.metadata
@@ -96,7 +98,7 @@ wasm_toolchain_select() {
     toolchain_line="$toolchain $rustc_version"
 }
 
-# wasm_cargo DIR TARGET_DIR CARGO_BUILD_ARGS...: `cargo build --release` for wasm32-wasip1 in DIR.
+# wasm_cargo DIR TARGET_DIR CARGO_BUILD_ARGS...: `cargo build --release` for $TARGET in DIR.
 wasm_cargo() {
     local dir="$1" target_dir="$2"
     shift 2
@@ -107,6 +109,7 @@ wasm_cargo() {
     (
         cd "$dir"
         env -u RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS \
+            -u CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS \
             -u RUSTC_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET \
             ${extra_env[@]+"${extra_env[@]}"} CARGO_ENCODED_RUSTFLAGS="$encoded" \
             "${cargo[@]}" build --quiet --release --locked --target "$TARGET" \

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod guest;
 pub mod host_capabilities;
 pub mod metadata;
+pub mod opa;
 mod policy;
 pub mod protocol;
 pub mod rules;

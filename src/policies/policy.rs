@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::guest::{Guest, PreparedGuest};
 use super::metadata::{ExecutionMode, Metadata, read_metadata};
+use super::opa;
 use super::protocol::{Settings, SettingsValidationResponse, ValidationResponse};
 use super::rules::any_rule_matches;
 use super::runtime::{Limits, PolicyRuntime};
@@ -26,7 +27,9 @@ pub enum LoadError {
     #[error("{0}")]
     Invalid(String),
     /// The module needs an execution mode admit does not run yet.
-    #[error("execution mode `{0}` is not supported yet; only kubewarden-wapc policies run")]
+    #[error(
+        "execution mode `{0}` is not supported yet; kubewarden-wapc, opa and gatekeeper policies run"
+    )]
     UnsupportedMode(ExecutionMode),
 }
 
@@ -92,15 +95,21 @@ impl CompiledPolicy {
             .as_ref()
             .map(|m| m.execution_mode)
             .unwrap_or_default();
-        if mode != ExecutionMode::KubewardenWapc {
-            return Err(LoadError::UnsupportedMode(mode));
-        }
         let module = runtime
             .compile(bytes)
             .map_err(|e| LoadError::Invalid(format!("cannot compile: {e:#}")))?;
         // One arm per execution mode; each mode module compiles nothing itself and only links.
         let guest: Box<dyn PreparedGuest> = match mode {
             ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module)?,
+            ExecutionMode::Opa | ExecutionMode::Gatekeeper => {
+                let flavor = if mode == ExecutionMode::Opa {
+                    opa::Flavor::Opa
+                } else {
+                    opa::Flavor::Gatekeeper
+                };
+                let policy_type = metadata.as_ref().map(|m| m.policy_type).unwrap_or_default();
+                opa::prepare(runtime, &module, flavor, policy_type)?
+            }
             other => return Err(LoadError::UnsupportedMode(other)),
         };
         let id = metadata

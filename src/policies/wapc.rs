@@ -311,7 +311,7 @@ impl WapcInstance {
         store.set_epoch_deadline(limits.deadline_ticks());
         let instance = pre
             .instantiate(&mut store)
-            .map_err(|e| classify(&store, &limits, e))?;
+            .map_err(|e| classify(&store.data().memory_cap, &limits, e))?;
         let guest_call = instance
             .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
             .map_err(|_| {
@@ -331,7 +331,7 @@ impl WapcInstance {
                 {
                     continue;
                 }
-                return Err(classify(&store, &limits, error));
+                return Err(classify(&store.data().memory_cap, &limits, error));
             }
         }
         Ok(WapcInstance {
@@ -360,7 +360,7 @@ impl WapcInstance {
         let result = self
             .guest_call
             .call(&mut self.store, (op_len, msg_len))
-            .map_err(|e| classify(&self.store, &self.limits, e))?;
+            .map_err(|e| classify(&self.store.data().memory_cap, &self.limits, e))?;
         let state = self.store.data_mut();
         if result == 0 {
             return Err(CallError::Guest(state.guest_error.take().unwrap_or_else(
@@ -390,13 +390,19 @@ impl WapcInstance {
     }
 }
 
-/// Turn a wasmtime error from a guest call into what a user should read.
-fn classify(store: &Store<GuestState>, limits: &Limits, error: wasmtime::Error) -> CallError {
+/// Turn a wasmtime error from a guest call into what a user should read; `memory_cap` is the
+/// limiter of the guest's store, which knows whether the guest was refused more memory.
+/// Shared by every execution mode.
+pub(crate) fn classify(
+    memory_cap: &MemoryCap,
+    limits: &Limits,
+    error: wasmtime::Error,
+) -> CallError {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
         return CallError::Trap(format!("exited with code {}", exit.0));
     }
-    if store.data().memory_cap.denied {
-        return CallError::OutOfMemory(store.data().memory_cap.max_mib());
+    if memory_cap.denied {
+        return CallError::OutOfMemory(memory_cap.max_mib());
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallError::Timeout(format!("{} s", limits.timeout.as_secs_f64())),

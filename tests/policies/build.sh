@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Build admit's WebAssembly test policies (Kubewarden waPC guests, wasm32-wasip1) and write
-# tests/policies/<id>.wasm next to their sources.
+# Build admit's WebAssembly test policies (Kubewarden waPC guests for wasm32-wasip1, and OPA
+# ABI stand-ins for wasm32-unknown-unknown) and write tests/policies/<id>.wasm next to their
+# sources.
 #
-#   tests/policies/build.sh [ID...]    build all four (or only IDs), update the committed .wasm files
+#   tests/policies/build.sh [ID...]    build all (or only IDs), update the committed .wasm files
 #   tests/policies/build.sh --check    rebuild into a temp dir; exit 1 if a committed .wasm is stale
 #   tests/policies/build.sh --install  apt-install Debian's Rust toolchain first if no wasm toolchain is found
 #
@@ -12,7 +13,25 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../scripts/wasm-toolchain.sh
 source "$HERE/../../scripts/wasm-toolchain.sh"
-POLICIES=(privileged require-labels pull-policy noop)
+POLICIES=(privileged require-labels pull-policy noop opa-labels gatekeeper-labels)
+# Policies that are not a crate of their own name: id -> "crate-dir target cargo-args...".
+# The other policies are the crate of their id, built for wasm32-wasip1.
+declare -A VARIANTS=(
+    [opa-labels]="rego-guest wasm32-unknown-unknown --features opa"
+    [gatekeeper-labels]="rego-guest wasm32-unknown-unknown --features gatekeeper"
+)
+
+# build_one ID TARGET_DIR: build policy ID; prints the path of the module cargo produced.
+build_one() {
+    local id="$1" target_dir="$2" crate="$1" target=wasm32-wasip1 args=()
+    if [[ -n "${VARIANTS[$id]:-}" ]]; then
+        read -r crate target args_line <<<"${VARIANTS[$id]}"
+        read -r -a args <<<"$args_line"
+    fi
+    [[ -n "$target_dir" ]] || target_dir="$HERE/$crate/target"
+    TARGET="$target" wasm_cargo "$HERE/$crate" "$target_dir" ${args[@]+"${args[@]}"} || die "cargo build failed for $id"
+    TARGET="$target" wasm_output "$target_dir" "$crate"
+}
 
 mode=build
 install=0
@@ -42,8 +61,7 @@ echo "build.sh: toolchain: $toolchain_line" >&2
 
 if [[ $mode == build ]]; then
     for id in "${POLICIES[@]}"; do
-        wasm_cargo "$HERE/$id" "$HERE/$id/target" || die "cargo build failed for $id"
-        out="$(wasm_output "$HERE/$id/target" "$id")"
+        out="$(build_one "$id" "")"
         cp "$out" "$HERE/$id.wasm"
         chmod 644 "$HERE/$id.wasm"
         printf '%-20s %8d bytes  sha256:%s\n' "$id.wasm" "$(size "$HERE/$id.wasm")" "$(sha "$HERE/$id.wasm")"
@@ -56,8 +74,7 @@ else
     stale=()
     for id in "${POLICIES[@]}"; do
         # One shared target dir: std and the dependencies are built once for all of them.
-        wasm_cargo "$HERE/$id" "$tmp/target" || die "cargo build failed for $id"
-        out="$(wasm_output "$tmp/target" "$id")"
+        out="$(build_one "$id" "$tmp/target")"
         compare_or_report "$out" "$HERE/$id.wasm" "$id.wasm" || stale+=("tests/policies/$id.wasm")
     done
     echo "build.sh: checked ${#POLICIES[@]} policies in $((SECONDS - start)) s" >&2
