@@ -271,7 +271,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => match run_command(*args) {
             Ok(()) => Ok(0),
             Err(report) => {
-                eprintln!("{report:?}");
+                // One plain line, as kwctl prints it: e2e tests grep it, so it must not wrap.
+                eprintln!("Error: {report}");
                 Ok(1)
             }
         },
