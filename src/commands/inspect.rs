@@ -174,7 +174,7 @@ fn human(i: &Inspection) -> String {
         } else {
             first.to_string()
         };
-        line(&format!("annotation {key}"), &shown);
+        line("annotation", &format!("{key}: {shown}"));
     }
     for import in &i.imports {
         line("import", import);
