@@ -256,3 +256,45 @@ fn a_wasi_command_runs_under_the_deadline_without_metadata_given_e_wasi() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn admit_yaml_gives_an_execution_mode_that_must_agree_with_the_metadata() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+    let dir = scratch(&[("pod.yaml", pod)]);
+    std::fs::copy(policy("wasi-policy"), dir.path().join("wasi.wasm")).unwrap();
+    let config = |mode: &str| {
+        let text = format!(
+            "policies:\n- module: wasi.wasm\n  execution-mode: {mode}\n  settings: {{reject: nope}}\n"
+        );
+        std::fs::write(dir.path().join("admit.yaml"), text).unwrap();
+        admit(&["check", "--format", "concise", "pod.yaml"], dir.path())
+    };
+    let agreeing = config("wasi");
+    assert_eq!(
+        agreeing.status.code(),
+        Some(1),
+        "{}",
+        text(&agreeing.stderr)
+    );
+    assert!(
+        text(&agreeing.stdout).contains("error[wasi-policy] nope"),
+        "{}",
+        text(&agreeing.stdout)
+    );
+
+    let disagreeing = config("kubewarden-wapc");
+    assert_eq!(disagreeing.status.code(), Some(2));
+    assert!(
+        text(&disagreeing.stdout).contains("the execution mode given (kubewarden-wapc) is different from the one in the policy's metadata (wasi)"),
+        "{}",
+        text(&disagreeing.stdout)
+    );
+
+    let unknown = config("wapc2");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("execution-mode"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}

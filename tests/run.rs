@@ -267,7 +267,7 @@ fn built_in_ids_run_and_modes_must_agree_with_the_metadata() {
         &data("pod_creation.json"),
     ]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("the execution mode given on the command line (kubewarden-wapc) is different from the one in the policy's metadata (wasi)"), "{stderr}");
+    assert!(stderr.contains("the execution mode given (kubewarden-wapc) is different from the one in the policy's metadata (wasi)"), "{stderr}");
     // Agreeing is fine, and `kubewarden` is kwctl's spelling of kubewarden-wapc.
     line(&[
         &policy("wasi-policy"),

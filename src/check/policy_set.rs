@@ -77,12 +77,13 @@ impl<'o> Policy<'o> {
     }
 
     fn compile(&self, runtime: &PolicyRuntime) -> Result<CompiledPolicy, Box<Finding>> {
-        let policy = CompiledPolicy::from_bytes(
+        let policy = CompiledPolicy::from_bytes_with_mode(
             runtime,
             &self.bytes,
             self.origin.clone(),
             self.id.clone(),
             self.spec.settings.clone(),
+            self.spec.execution_mode,
         )
         .map_err(|error| {
             Box::new(Finding::new(

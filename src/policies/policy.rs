@@ -220,7 +220,7 @@ pub fn resolve_mode(
     let mode = match (metadata, user) {
         (Some(metadata), Some(user)) if metadata != user => {
             return Err(LoadError::ModeMismatch(format!(
-                "the execution mode given on the command line ({user}) is different from the \
+                "the execution mode given ({user}) is different from the \
                  one in the policy's metadata ({metadata})"
             )));
         }
