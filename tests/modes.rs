@@ -298,3 +298,28 @@ fn admit_yaml_gives_an_execution_mode_that_must_agree_with_the_metadata() {
         text(&unknown.stderr)
     );
 }
+
+#[test]
+fn a_wasi_command_is_held_to_the_memory_cap() {
+    let dir = scratch(&[(
+        "review.json",
+        r#"{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{}}"#,
+    )]);
+    // Asks for 320 MiB more and traps when refused, as a guest's allocator does.
+    let wasm = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+             (func (export "_start")
+               (if (i32.eq (memory.grow (i32.const 5120)) (i32.const -1)) (then unreachable))))"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("hog.wasm"), wasm).unwrap();
+    let out = admit(
+        &["run", "hog.wasm", "-e", "wasi", "-r", "review.json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "Error: Provided settings are not valid: tried to grow memory past 256 MiB"
+    );
+}
