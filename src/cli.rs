@@ -44,6 +44,21 @@ enum Command {
         /// The policy id, e.g. `privileged`.
         id: String,
     },
+    /// Evaluate one request with one policy and print the AdmissionResponse, as `kwctl run`.
+    ///
+    /// Prints one compact JSON line. Exit status: 0 whether the request was allowed or denied,
+    /// 1 when it could not be evaluated (unreadable policy or request, invalid settings).
+    Run(Box<RunArgs>),
+    /// Show a policy's metadata, execution mode, rules, imports and protocol version.
+    Inspect {
+        /// A Kubewarden module (.wasm) or a built-in id.
+        policy: String,
+        /// `human` or `json`.
+        #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+        format: InspectFormat,
+    },
+    /// Embed Kubewarden metadata in a module, as `kwctl annotate`.
+    Annotate(AnnotateArgs),
     /// Write a commented starter admit.yaml and print the pre-commit snippet.
     Init {
         /// The directory to write admit.yaml in.
@@ -136,6 +151,64 @@ struct CheckArgs {
     verbose: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["request_path", "manifest"])))]
+struct RunArgs {
+    /// A Kubewarden module (.wasm) or a built-in id.
+    policy: String,
+    /// The request: an AdmissionReview or an AdmissionRequest (for raw policies, any
+    /// document), JSON or YAML; `-` reads standard input.
+    #[arg(short, long, value_name = "FILE")]
+    request_path: Option<PathBuf>,
+    /// Build a CREATE request from this manifest instead, as `admit check` does.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The policy's settings, a YAML or JSON file.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "settings_json")]
+    settings_path: Option<PathBuf>,
+    /// The policy's settings, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    settings_json: Option<String>,
+    /// How to run the module: kubewarden-wapc, wasi, opa or gatekeeper. Must agree with the
+    /// metadata; needed for a module without metadata that is not waPC.
+    #[arg(short, long, value_name = "MODE", value_parser = crate::commands::parse_execution_mode)]
+    execution_mode: Option<crate::policies::ExecutionMode>,
+    /// Send the request document as it is (a raw policy), whatever the metadata says.
+    #[arg(long)]
+    raw: bool,
+    /// Accepted for kwctl compatibility. Context-aware policies get no cluster data offline:
+    /// their `kubernetes/*` host calls fail.
+    #[arg(long)]
+    allow_context_aware: bool,
+    /// Wall-time limit for one policy call, in seconds [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    policy_timeout: Option<f64>,
+    /// Print what the policy logs to standard error.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Debug, Args)]
+struct AnnotateArgs {
+    /// The module to annotate.
+    input: PathBuf,
+    /// The metadata, a YAML file as kwctl takes it.
+    #[arg(short, long, value_name = "FILE")]
+    metadata_path: PathBuf,
+    /// A README to embed as the `io.kubewarden.policy.usage` annotation.
+    #[arg(short, long, value_name = "FILE")]
+    usage_path: Option<PathBuf>,
+    /// Where to write the annotated module (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    output_path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InspectFormat {
+    Human,
+    Json,
+}
+
 fn parse_output(value: &str) -> Result<OutputSpec, String> {
     let (name, file) = match value.split_once('=') {
         Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
@@ -184,6 +257,25 @@ pub fn main() -> ExitCode {
         Command::Policies => policies_command(),
         Command::Explain { id } => explain_command(&id),
         Command::Init { directory, force } => init_command(&directory, force),
+        Command::Inspect { policy, format } => {
+            crate::commands::inspect::inspect(&policy, format == InspectFormat::Json).map(|()| 0)
+        }
+        Command::Annotate(args) => crate::commands::annotate::annotate(
+            &args.input,
+            &args.metadata_path,
+            args.usage_path.as_deref(),
+            &args.output_path,
+        )
+        .map(|()| 0),
+        // kwctl's contract: 1, not 2, when a request could not be evaluated.
+        Command::Run(args) => match run_command(*args) {
+            Ok(()) => Ok(0),
+            Err(report) => {
+                // One plain line, as kwctl prints it: e2e tests grep it, so it must not wrap.
+                eprintln!("Error: {report}");
+                Ok(1)
+            }
+        },
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -192,6 +284,38 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run_command(args: RunArgs) -> miette::Result<()> {
+    use crate::commands::run::{RequestSource, RunOptions, run};
+    let settings = match (&args.settings_path, &args.settings_json) {
+        (Some(path), _) => parse_settings(&path.display().to_string())?,
+        (None, Some(json)) => parse_settings(json)?,
+        (None, None) => Settings::new(),
+    };
+    let mut limits = Limits::default();
+    if let Some(timeout) = args.policy_timeout {
+        if !(timeout.is_finite() && timeout > 0.0) {
+            return Err(miette!(
+                "--policy-timeout must be a positive number of seconds"
+            ));
+        }
+        limits.timeout = Duration::from_secs_f64(timeout);
+    }
+    let request = match (args.request_path, args.manifest) {
+        (Some(path), _) => RequestSource::Request(path),
+        (None, Some(path)) => RequestSource::Manifest(path),
+        (None, None) => return Err(miette!("give --request-path or --manifest")),
+    };
+    run(&RunOptions {
+        policy: args.policy,
+        request,
+        settings,
+        execution_mode: args.execution_mode,
+        raw: args.raw,
+        limits,
+        verbose: args.verbose,
+    })
 }
 
 fn policies_command() -> miette::Result<u8> {

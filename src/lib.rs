@@ -8,6 +8,7 @@
 pub mod atomic_file;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod documents;
 pub mod findings;

@@ -88,6 +88,8 @@ struct ObjectWork<'a> {
     name: Arc<ObjectName>,
     json: serde_json::Value,
     request: Option<AdmissionRequest>,
+    /// A whole document for raw policies (which get `json` itself), not a Kubernetes object.
+    raw: bool,
     /// The request serialized, once, when the first policy wants it.
     request_json: Option<Vec<u8>>,
     findings: Vec<Finding>,
@@ -105,6 +107,27 @@ pub fn check_files<'r>(
     // Which policies saw an object of each file: their compile-or-settings verdict is known by
     // the end of the batch, whatever other threads do, so audits stay deterministic.
     let mut applied: Vec<HashSet<usize>> = files.iter().map(|_| HashSet::new()).collect();
+    // Raw policies see every document whole, Kubernetes object or not, so their violation
+    // pointers are pointers into the document.
+    let raw_documents: Vec<(usize, ObjectRef<'_>)> = if context.policies.iter().any(Policy::is_raw)
+    {
+        files
+            .iter()
+            .enumerate()
+            .flat_map(|(index, input)| {
+                input.loaded.documents.iter().map(move |document| {
+                    let whole = ObjectRef {
+                        document,
+                        node: &document.root,
+                        pointer: String::new(),
+                    };
+                    (index, whole)
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut work: Vec<ObjectWork<'_>> = Vec::new();
     for (index, input) in files.iter().enumerate() {
         document_findings(input, &mut results[index]);
@@ -114,12 +137,29 @@ pub fn check_files<'r>(
             }
         }
     }
+    for (index, document) in &raw_documents {
+        work.push(ObjectWork {
+            file: *index,
+            object: document,
+            name: Arc::new(ObjectName::of(document.node)),
+            json: document.node.to_json(),
+            request: None,
+            raw: true,
+            request_json: None,
+            findings: Vec::new(),
+        });
+    }
     for (index, policy) in context.policies.iter().enumerate() {
         for item in work.iter_mut() {
-            let applies = item
-                .request
-                .as_ref()
-                .is_some_and(|request| policy.applies_to(request));
+            let applies = if policy.is_raw() {
+                item.raw
+            } else {
+                !item.raw
+                    && item
+                        .request
+                        .as_ref()
+                        .is_some_and(|request| policy.applies_to(request))
+            };
             if applies {
                 applied[item.file].insert(index);
                 let result = &mut results[item.file];
@@ -131,6 +171,11 @@ pub fn check_files<'r>(
         let input = &files[item.file];
         let result = &mut results[item.file];
         let mut findings = item.findings;
+        if item.raw {
+            // Not an object: no annotations to read, and not counted as one.
+            result.findings.extend(findings);
+            continue;
+        }
         if context.suppressions {
             let mut annotations = suppressions::from_annotation(item.object);
             if !annotations.is_empty() {
@@ -242,6 +287,7 @@ fn prepare<'a>(
         name,
         json,
         request: None,
+        raw: false,
         request_json: None,
         findings: Vec::new(),
     };
@@ -315,11 +361,14 @@ fn evaluate<'r>(
     let Some(compiled) = policy.compiled(runtime, context.policy_errors) else {
         return;
     };
-    let Some(request) = &item.request else {
-        return;
-    };
     if item.request_json.is_none() {
-        match serde_json::to_vec(request) {
+        // A raw policy's request is the document itself.
+        let serialized = match (&item.request, item.raw) {
+            (_, true) => serde_json::to_vec(&item.json),
+            (Some(request), false) => serde_json::to_vec(request),
+            (None, false) => return,
+        };
+        match serialized {
             Ok(json) => item.request_json = Some(json),
             Err(error) => {
                 let finding = Finding::new(

@@ -46,6 +46,9 @@ pub struct PolicySpec {
     /// Where a file configured it (its settings, else its entry), so that invalid settings are
     /// reported at that line; `None` for policies named by flags.
     pub declared_at: Option<(SourceFile, Span)>,
+    /// The execution mode the configuration gives (`execution-mode:`), which must agree with
+    /// the module's metadata; needed for a Rego module without metadata.
+    pub execution_mode: Option<crate::policies::ExecutionMode>,
 }
 
 impl PolicySpec {
@@ -58,6 +61,7 @@ impl PolicySpec {
             severity: None,
             scope: Scope::default(),
             declared_at: None,
+            execution_mode: None,
         }
     }
 }

@@ -43,6 +43,14 @@ impl<'o> Policy<'o> {
         rules_match && scope.admits(request)
     }
 
+    /// Whether the policy is raw (metadata `policyType: raw`, spec §3.6): it sees every
+    /// document as it is instead of AdmissionRequests for the objects in them.
+    pub fn is_raw(&self) -> bool {
+        self.metadata
+            .as_ref()
+            .is_some_and(|m| m.policy_type == crate::policies::PolicyType::Raw)
+    }
+
     /// The compiled policy, compiling it and validating its settings on the first call.
     /// `None` when either failed; the failure is pushed to `errors` once.
     pub fn compiled(
@@ -69,12 +77,13 @@ impl<'o> Policy<'o> {
     }
 
     fn compile(&self, runtime: &PolicyRuntime) -> Result<CompiledPolicy, Box<Finding>> {
-        let policy = CompiledPolicy::from_bytes(
+        let policy = CompiledPolicy::from_bytes_with_mode(
             runtime,
             &self.bytes,
             self.origin.clone(),
             self.id.clone(),
             self.spec.settings.clone(),
+            self.spec.execution_mode,
         )
         .map_err(|error| {
             Box::new(Finding::new(

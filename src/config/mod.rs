@@ -36,7 +36,7 @@ const TOP_KEYS: [&str; 6] = [
     "output",
     "policy-timeout",
 ];
-const POLICY_KEYS: [&str; 9] = [
+const POLICY_KEYS: [&str; 10] = [
     "preset",
     "id",
     "module",
@@ -46,7 +46,9 @@ const POLICY_KEYS: [&str; 9] = [
     "severity",
     "match",
     "except",
+    "execution-mode",
 ];
+const EXECUTION_MODES: [&str; 4] = ["kubewarden-wapc", "wasi", "opa", "gatekeeper"];
 const MATCH_KEYS: [&str; 3] = ["kinds", "namespaces", "labels"];
 const SELECTOR_KEYS: [&str; 2] = ["matchLabels", "matchExpressions"];
 const FAIL_ON: [&str; 3] = ["error", "warning", "never"];
@@ -335,6 +337,13 @@ fn policy_entry(
             .transpose()?
             .unwrap_or_default();
         let severity = item.get("severity").map(severity).transpose()?;
+        let execution_mode = item
+            .get("execution-mode")
+            .map(|node| reader::choice(node, "execution-mode", &EXECUTION_MODES))
+            .transpose()?
+            .map(crate::commands::parse_execution_mode)
+            .transpose()
+            .map_err(|e| Problem::new(item.span, e))?;
         let scope = item
             .get("match")
             .map(scope)
@@ -424,6 +433,7 @@ fn policy_entry(
                 severity,
                 scope: scope.clone(),
                 declared_at: Some((file.clone(), declared)),
+                execution_mode,
                 ..PolicySpec::new(source, settings.clone())
             })
             .collect())

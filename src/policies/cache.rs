@@ -143,6 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn engine_settings_are_part_of_the_key() {
+        // Enabling function references (for Go's wasip1 modules) must not load entries compiled
+        // without them, and the other way round.
+        let cache = ModuleCache::new("/nonexistent");
+        let mut with = wasmtime::Config::new();
+        with.wasm_function_references(true);
+        let mut without = wasmtime::Config::new();
+        without.wasm_function_references(false);
+        without.wasm_gc(false);
+        let wasm = module_bytes();
+        assert_ne!(
+            cache.entry_path(&Engine::new(&with).unwrap(), &wasm),
+            cache.entry_path(&Engine::new(&without).unwrap(), &wasm)
+        );
+    }
+
+    #[test]
     fn different_modules_have_different_entries() {
         let cache = ModuleCache::new("/nonexistent");
         let engine = Engine::default();

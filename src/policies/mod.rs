@@ -17,11 +17,13 @@ mod runtime;
 pub mod scope;
 pub mod selection;
 pub mod wapc;
+mod wasi;
+mod wasi_stdin;
 
 pub use builtin::Builtin;
 pub use cache::ModuleCache;
 pub use metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
-pub use policy::{CompiledPolicy, LoadError, PolicyInstance};
+pub use policy::{CompiledPolicy, LoadError, PolicyInstance, is_rego, resolve_mode};
 pub use protocol::{Settings, SettingsValidationResponse, ValidationResponse, Violation};
 pub use runtime::{Limits, PolicyRuntime};
 pub use selection::{DEFAULT_PRESET, PolicySource, select};

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::guest::{Guest, PreparedGuest};
-use super::metadata::{ExecutionMode, Metadata, read_metadata};
+use super::metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
 use super::opa;
 use super::protocol::{Settings, SettingsValidationResponse, ValidationResponse};
 use super::rules::any_rule_matches;
@@ -26,11 +26,9 @@ pub enum LoadError {
     /// The bytes are not a module wasmtime can compile, or its metadata is malformed.
     #[error("{0}")]
     Invalid(String),
-    /// The module needs an execution mode admit does not run yet.
-    #[error(
-        "execution mode `{0}` is not supported yet; kubewarden-wapc, opa and gatekeeper policies run"
-    )]
-    UnsupportedMode(ExecutionMode),
+    /// The execution mode asked for, the metadata's and the module's kind disagree (spec §5).
+    #[error("{0}")]
+    ModeMismatch(String),
 }
 
 /// A policy ready to evaluate: compiled, its imports resolved, its settings attached.
@@ -64,6 +62,17 @@ impl CompiledPolicy {
         path: &Path,
         settings: Settings,
     ) -> Result<Self, LoadError> {
+        Self::load_with_mode(runtime, path, settings, None)
+    }
+
+    /// [`CompiledPolicy::load`], with the execution mode given by the user (`-e`), which must
+    /// agree with the metadata's when the module has metadata.
+    pub fn load_with_mode(
+        runtime: &PolicyRuntime,
+        path: &Path,
+        settings: Settings,
+        mode_override: Option<ExecutionMode>,
+    ) -> Result<Self, LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_path_buf(),
             source,
@@ -72,12 +81,13 @@ impl CompiledPolicy {
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Self::from_bytes(
+        Self::from_bytes_with_mode(
             runtime,
             &bytes,
             path.display().to_string(),
             fallback_id,
             settings,
+            mode_override,
         )
     }
 
@@ -90,17 +100,32 @@ impl CompiledPolicy {
         fallback_id: String,
         settings: Settings,
     ) -> Result<Self, LoadError> {
+        Self::from_bytes_with_mode(runtime, bytes, origin, fallback_id, settings, None)
+    }
+
+    /// [`CompiledPolicy::from_bytes`] with the user's execution mode, as
+    /// [`CompiledPolicy::load_with_mode`].
+    pub fn from_bytes_with_mode(
+        runtime: &PolicyRuntime,
+        bytes: &[u8],
+        origin: String,
+        fallback_id: String,
+        settings: Settings,
+        mode_override: Option<ExecutionMode>,
+    ) -> Result<Self, LoadError> {
         let metadata = read_metadata(bytes).map_err(LoadError::Invalid)?;
-        let mode = metadata
-            .as_ref()
-            .map(|m| m.execution_mode)
-            .unwrap_or_default();
+        let mode = resolve_mode(
+            metadata.as_ref().map(|m| m.execution_mode),
+            mode_override,
+            is_rego(bytes),
+        )?;
         let module = runtime
             .compile(bytes)
             .map_err(|e| LoadError::Invalid(format!("cannot compile: {e:#}")))?;
         // One arm per execution mode; each mode module compiles nothing itself and only links.
         let guest: Box<dyn PreparedGuest> = match mode {
             ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module)?,
+            ExecutionMode::Wasi => super::wasi::prepare(runtime, &module)?,
             ExecutionMode::Opa | ExecutionMode::Gatekeeper => {
                 let flavor = if mode == ExecutionMode::Opa {
                     opa::Flavor::Opa
@@ -110,7 +135,6 @@ impl CompiledPolicy {
                 let policy_type = metadata.as_ref().map(|m| m.policy_type).unwrap_or_default();
                 opa::prepare(runtime, &module, flavor, policy_type)?
             }
-            other => return Err(LoadError::UnsupportedMode(other)),
         };
         let id = metadata
             .as_ref()
@@ -150,6 +174,15 @@ impl CompiledPolicy {
         self.mode
     }
 
+    /// Whether requests are Kubernetes admission requests or raw documents (metadata
+    /// `policyType`; Kubernetes when the module has no metadata).
+    pub fn policy_type(&self) -> PolicyType {
+        self.metadata
+            .as_ref()
+            .map(|m| m.policy_type)
+            .unwrap_or_default()
+    }
+
     /// The settings every call receives.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -170,6 +203,54 @@ impl CompiledPolicy {
             guest: self.guest.start(self.limits)?,
         })
     }
+}
+
+/// Whether `bytes` is a Rego module (OPA or Gatekeeper): it exports a name starting with
+/// `opa_`, as kwctl decides. Unreadable modules count as not Rego; compiling reports them.
+pub fn is_rego(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
+        matches!(payload, Ok(wasmparser::Payload::ExportSection(exports))
+            if exports.clone().into_iter().any(|e| e.is_ok_and(|e| e.name.starts_with("opa_"))))
+    })
+}
+
+/// The mode to run a module in, from its metadata's mode, the user's and whether it is a Rego
+/// module, refusing the combinations kwctl refuses (spec §5).
+pub fn resolve_mode(
+    metadata: Option<ExecutionMode>,
+    user: Option<ExecutionMode>,
+    rego: bool,
+) -> Result<ExecutionMode, LoadError> {
+    let mode = match (metadata, user) {
+        (Some(metadata), Some(user)) if metadata != user => {
+            return Err(LoadError::ModeMismatch(format!(
+                "the execution mode given ({user}) is different from the \
+                 one in the policy's metadata ({metadata})"
+            )));
+        }
+        (_, Some(mode)) | (Some(mode), None) => mode,
+        (None, None) if rego => {
+            return Err(LoadError::ModeMismatch(
+                "this is a Rego module without metadata: say which OPA runtime runs it with \
+                 --execution-mode opa or --execution-mode gatekeeper"
+                    .into(),
+            ));
+        }
+        (None, None) => ExecutionMode::KubewardenWapc,
+    };
+    let rego_mode = matches!(mode, ExecutionMode::Opa | ExecutionMode::Gatekeeper);
+    if rego && !rego_mode {
+        return Err(LoadError::ModeMismatch(format!(
+            "this is a Rego module (it exports `opa_*`), which cannot run in {mode} mode; \
+             use opa or gatekeeper"
+        )));
+    }
+    if rego_mode && !rego {
+        return Err(LoadError::ModeMismatch(format!(
+            "execution mode {mode} needs a Rego module (one that exports `opa_*`); this is not one"
+        )));
+    }
+    Ok(mode)
 }
 
 /// One live instance of a [`CompiledPolicy`]. Reuse it while calls succeed; drop it after a
@@ -195,5 +276,39 @@ impl PolicyInstance<'_> {
     /// Log records the guest produced since the last call.
     pub fn take_logs(&mut self) -> Vec<super::host_capabilities::GuestLog> {
         self.guest.take_logs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_resolve_as_kwctl_resolves_them() {
+        use ExecutionMode::*;
+        assert_eq!(resolve_mode(None, None, false).unwrap(), KubewardenWapc);
+        assert_eq!(resolve_mode(Some(Wasi), None, false).unwrap(), Wasi);
+        assert_eq!(resolve_mode(None, Some(Wasi), false).unwrap(), Wasi);
+        assert_eq!(resolve_mode(Some(Wasi), Some(Wasi), false).unwrap(), Wasi);
+        assert_eq!(resolve_mode(None, Some(Opa), true).unwrap(), Opa);
+        let mismatch = resolve_mode(Some(Wasi), Some(KubewardenWapc), false).unwrap_err();
+        assert!(
+            mismatch.to_string().contains(
+                "(kubewarden-wapc) is different from the one in the policy's metadata (wasi)"
+            ),
+            "{mismatch}"
+        );
+        let rego = resolve_mode(None, None, true).unwrap_err();
+        assert!(rego.to_string().contains("--execution-mode opa"), "{rego}");
+        assert!(resolve_mode(Some(KubewardenWapc), None, true).is_err());
+        assert!(resolve_mode(None, Some(Gatekeeper), false).is_err());
+    }
+
+    #[test]
+    fn rego_modules_are_recognised_by_their_exports() {
+        let rego = wat::parse_str(r#"(module (func (export "opa_eval")))"#).unwrap();
+        let wapc = wat::parse_str(r#"(module (func (export "__guest_call")))"#).unwrap();
+        assert!(is_rego(&rego));
+        assert!(!is_rego(&wapc));
     }
 }

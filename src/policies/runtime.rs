@@ -54,6 +54,10 @@ impl PolicyRuntime {
     pub fn new(limits: Limits, cache: Option<ModuleCache>) -> Result<Self, wasmtime::Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // Go ≥ 1.26 `wasip1` modules (WASI mode) use typed function references. This is part of
+        // the engine settings, so the module cache key (`precompile_compatibility_hash`)
+        // changes with it.
+        config.wasm_function_references(true);
         // `ADMIT_PROFILE=perfmap` lets `perf` name guest functions; for profiling admit itself.
         if std::env::var_os("ADMIT_PROFILE").is_some_and(|v| v == "perfmap") {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);

@@ -98,6 +98,22 @@ pub(crate) fn prepare(
     Ok(Box::new(WapcModule { pre }))
 }
 
+/// Ask a waPC module its protocol version (`protocol_version`, spec §3.1): `v1` for every
+/// current SDK.
+pub fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<String, CallError> {
+    let module = runtime
+        .compile(wasm)
+        .map_err(|e| CallError::Trap(format!("cannot compile: {e:#}")))?;
+    let mut linker = Linker::new(runtime.engine());
+    link(&mut linker).map_err(|e| CallError::Trap(format!("{e:#}")))?;
+    let pre = linker
+        .instantiate_pre(&module)
+        .map_err(|e| CallError::Trap(format!("{e:#}")))?;
+    let mut instance = WapcInstance::start(&pre, runtime.limits())?;
+    let answer = instance.call("protocol_version", b"")?;
+    parse_answer("protocol_version", &answer)
+}
+
 /// A linked waPC module.
 struct WapcModule {
     pre: InstancePre<GuestState>,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build admit's WebAssembly test policies (Kubewarden waPC guests for wasm32-wasip1, and OPA
+# Build admit's WebAssembly test policies (Kubewarden waPC and WASI guests for wasm32-wasip1, and OPA
 # ABI stand-ins for wasm32-unknown-unknown) and write tests/policies/<id>.wasm next to their
 # sources.
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../scripts/wasm-toolchain.sh
 source "$HERE/../../scripts/wasm-toolchain.sh"
-POLICIES=(privileged require-labels pull-policy noop opa-labels gatekeeper-labels)
+POLICIES=(privileged require-labels pull-policy noop wasi-policy opa-labels gatekeeper-labels)
 # Policies that are not a crate of their own name: id -> "crate-dir target cargo-args...".
 # The other policies are the crate of their id, built for wasm32-wasip1.
 declare -A VARIANTS=(

@@ -1,0 +1,190 @@
+//! `admit run`: evaluate one request with one policy and print the AdmissionResponse, as
+//! `kwctl run` does (spec §8), so that Kubewarden policy repositories' end-to-end tests can
+//! run with `admit run` in place of `kwctl run`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic, miette};
+use serde_json::Value;
+
+use super::response::{admission_response, error_response};
+use super::source::PolicyModule;
+use crate::documents;
+use crate::policies::{
+    CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
+};
+use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
+
+/// Where the request comes from.
+#[derive(Debug, Clone)]
+pub enum RequestSource {
+    /// An AdmissionReview, a bare AdmissionRequest or (for raw policies) any document, in JSON
+    /// or YAML; `-` is standard input.
+    Request(PathBuf),
+    /// A manifest, turned into a CREATE request the way `admit check` does.
+    Manifest(PathBuf),
+}
+
+/// What `admit run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The module path or built-in id.
+    pub policy: String,
+    /// The request.
+    pub request: RequestSource,
+    /// The policy's settings (`{}` when none were given).
+    pub settings: Settings,
+    /// `-e`: the execution mode, checked against the metadata's.
+    pub execution_mode: Option<ExecutionMode>,
+    /// `--raw`: the request is the raw document, whatever the metadata says.
+    pub raw: bool,
+    /// Wall-time limit for one call.
+    pub limits: Limits,
+    /// Print what the policy logs to standard error.
+    pub verbose: bool,
+}
+
+/// Run the policy and print one AdmissionResponse line. `Ok` whether the request was allowed or
+/// denied; `Err` when nothing could be evaluated (exit code 1, as kwctl).
+pub fn run(options: &RunOptions) -> miette::Result<()> {
+    let module = PolicyModule::read(&options.policy)?;
+    let runtime = PolicyRuntime::new(
+        options.limits,
+        ModuleCache::default_dir().map(ModuleCache::new),
+    )
+    .map_err(|e| miette!("cannot start the WebAssembly runtime: {e}"))?;
+    let policy = CompiledPolicy::from_bytes_with_mode(
+        &runtime,
+        &module.bytes,
+        module.origin.clone(),
+        module.fallback_id,
+        options.settings.clone(),
+        options.execution_mode,
+    )
+    .map_err(|e| miette!("cannot load the policy {}: {e}", module.origin))?;
+    let raw = options.raw || policy.policy_type() == PolicyType::Raw;
+    let request = read_request(&options.request, raw)?;
+
+    let mut instance = policy
+        .instantiate()
+        .map_err(|e| miette!("the policy {} failed to start: {e}", module.origin))?;
+    let settings = instance
+        .validate_settings()
+        .map_err(|e| miette!("Provided settings are not valid: {e}"))?;
+    if !settings.valid {
+        return Err(miette!(
+            "Provided settings are not valid: {}",
+            settings.message.unwrap_or_default()
+        ));
+    }
+    let request_json = serde_json::to_vec(&request.payload).into_diagnostic()?;
+    let answer = instance.validate(&request_json);
+    let logs = instance.take_logs();
+    if options.verbose {
+        for log in logs {
+            eprintln!("{} {}: {}", policy.id(), log.level, log.message);
+        }
+    }
+    let response = match answer {
+        Ok(response) => admission_response(&request.uid, request.original.as_ref(), &response),
+        Err(error) => error_response(
+            &request.uid,
+            &error,
+            policy.execution_mode() == ExecutionMode::Wasi,
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{response}").into_diagnostic()?;
+    Ok(())
+}
+
+/// The request as the policy receives it, and what its response is computed against.
+struct Request {
+    /// What goes under `request` in the payload.
+    payload: Value,
+    /// The response's `uid`.
+    uid: String,
+    /// What a mutation is diffed against: the request's object, or the raw document.
+    original: Option<Value>,
+}
+
+fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
+    let (path, manifest) = match source {
+        RequestSource::Request(path) => (path, false),
+        RequestSource::Manifest(path) => (path, true),
+    };
+    let document = read_document(path)?;
+    if raw {
+        // A raw policy gets the document itself (spec §3.6).
+        let uid = document
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        return Ok(Request {
+            original: Some(document.clone()),
+            payload: document,
+            uid,
+        });
+    }
+    let request = if manifest {
+        let built = build_request(&document, &ResourceCatalog::builtin()).map_err(|e| {
+            miette!(
+                "cannot build an AdmissionRequest from {}: {e}",
+                path.display()
+            )
+        })?;
+        for warning in &built.warnings {
+            eprintln!("warning: {warning}");
+        }
+        built.request
+    } else {
+        let inner = match document.get("kind").and_then(Value::as_str) {
+            Some("AdmissionReview") => document.get("request").cloned().unwrap_or(Value::Null),
+            _ => document,
+        };
+        serde_json::from_value::<AdmissionRequest>(inner).map_err(|e| {
+            miette!(
+                help =
+                    "give an AdmissionReview or its `request`; use --manifest for a plain manifest",
+                "cannot build AdmissionRequest object from given input: {e}"
+            )
+        })?
+    };
+    Ok(Request {
+        uid: request.uid.clone(),
+        original: request.object.clone(),
+        payload: serde_json::to_value(&request).into_diagnostic()?,
+    })
+}
+
+/// The one JSON or YAML document in `path` (`-`: standard input).
+fn read_document(path: &Path) -> miette::Result<Value> {
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| miette!("cannot read the request from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| miette!("cannot read {}: {e}", path.display()))?
+    };
+    let loaded = documents::load(&text);
+    if let Some(error) = loaded.errors.first() {
+        return Err(miette!(
+            "{} is not valid JSON or YAML: {}",
+            path.display(),
+            error.message
+        ));
+    }
+    match loaded.documents.as_slice() {
+        [document] => Ok(document.root.to_json()),
+        [] => Err(miette!("{} holds no document", path.display())),
+        _ => Err(miette!(
+            "{} holds {} documents; give one request",
+            path.display(),
+            loaded.documents.len()
+        )),
+    }
+}

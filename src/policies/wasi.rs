@@ -1,0 +1,261 @@
+//! The WASI execution mode (spec §6): the policy is a WASI preview1 command, run afresh for
+//! every call with argv `validate` or `validate-settings`, the payload on stdin and its answer
+//! on stdout.
+//!
+//! Each call gets a new Store and instance, as Kubewarden does: a command's state ends with
+//! `_start`. The sandbox is waPC's: argv only, no environment, no preopened directories, no
+//! network, the epoch deadline set before instantiation, the memory cap, and bounded captured
+//! stdout/stderr. `host.call` (and `kubewarden:javy/host.call` for Javy) serves the same host
+//! capabilities as waPC's `__host_call`, with the return code inverted (0 = success) and the
+//! reply appended to stdin.
+
+use wasmtime::{Caller, Extern, InstancePre, Linker, Store, Trap};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+use super::guest::{Guest, PreparedGuest, parse_answer};
+use super::host_capabilities::{self, GuestLog, HostCall};
+use super::policy::LoadError;
+use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
+use super::runtime::{Limits, MemoryCap, PolicyRuntime};
+use super::wapc::CallError;
+use super::wasi_stdin::SharedStdin;
+
+/// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
+const CAPTURED_OUTPUT: usize = 1024 * 1024;
+
+/// argv[0], as Kubewarden passes it.
+const PROGRAM: &str = "policy.wasm";
+
+/// The state of one run of the command, owned by its Store.
+struct WasiState {
+    wasi: WasiP1Ctx,
+    memory_cap: MemoryCap,
+    stdin: SharedStdin,
+    logs: Vec<GuestLog>,
+}
+
+/// Link a compiled WASI command: WASI preview1 and the host-call import.
+pub(crate) fn prepare(
+    runtime: &PolicyRuntime,
+    module: &wasmtime::Module,
+) -> Result<Box<dyn PreparedGuest>, LoadError> {
+    if module.get_export("_start").is_none() {
+        return Err(LoadError::Invalid(
+            "it does not export `_start`, so it is not a WASI command (executionMode: wasi)".into(),
+        ));
+    }
+    let mut linker = Linker::new(runtime.engine());
+    link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let pre = linker
+        .instantiate_pre(module)
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    Ok(Box::new(WasiModule { pre }))
+}
+
+fn link(linker: &mut Linker<WasiState>) -> wasmtime::Result<()> {
+    p1::add_to_linker_sync(linker, |state| &mut state.wasi)?;
+    // Go's SDK imports `host.call`; Javy's plugin `kubewarden:javy/host.call` (kwctl annotate
+    // rewrites it to `host.call`, but a module that was not annotated still runs).
+    for module in ["host", "kubewarden:javy/host"] {
+        linker.func_wrap(module, "call", host_call)?;
+    }
+    Ok(())
+}
+
+/// `host.call(binding, namespace, operation, payload) -> 0 | 1`; the reply goes to stdin.
+#[allow(clippy::too_many_arguments)] // the import's signature
+fn host_call(
+    mut caller: Caller<'_, WasiState>,
+    bd_ptr: i32,
+    bd_len: i32,
+    ns_ptr: i32,
+    ns_len: i32,
+    op_ptr: i32,
+    op_len: i32,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
+    let binding = read_string(&mut caller, bd_ptr, bd_len)?;
+    let namespace = read_string(&mut caller, ns_ptr, ns_len)?;
+    let operation = read_string(&mut caller, op_ptr, op_len)?;
+    let payload = read(&mut caller, ptr, len)?;
+    let call = HostCall {
+        binding: &binding,
+        namespace: &namespace,
+        operation: &operation,
+        payload: &payload,
+    };
+    let state = caller.data_mut();
+    let (code, reply) = match host_capabilities::dispatch(&call, &mut state.logs) {
+        Ok(reply) => (0, reply),
+        Err(error) => (1, error.into_bytes()),
+    };
+    state.stdin.append(&reply);
+    Ok(code)
+}
+
+fn read(caller: &mut Caller<'_, WasiState>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+    let memory = caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| wasmtime::Error::msg("the policy does not export its `memory`"))?;
+    // Pointers and lengths are unsigned 32-bit values passed as `i32`.
+    let start = ptr as u32 as usize;
+    let end = start + len as u32 as usize;
+    memory
+        .data(&*caller)
+        .get(start..end)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
+}
+
+fn read_string(caller: &mut Caller<'_, WasiState>, ptr: i32, len: i32) -> wasmtime::Result<String> {
+    Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
+}
+
+/// A linked WASI command.
+struct WasiModule {
+    pre: InstancePre<WasiState>,
+}
+
+impl PreparedGuest for WasiModule {
+    fn start(&self, limits: Limits) -> Result<Box<dyn Guest>, CallError> {
+        // Nothing to start: every call runs the command afresh.
+        Ok(Box::new(WasiGuest {
+            pre: self.pre.clone(),
+            limits,
+            logs: Vec::new(),
+        }))
+    }
+}
+
+/// A WASI policy ready for calls; each call is one run of the command.
+struct WasiGuest {
+    pre: InstancePre<WasiState>,
+    limits: Limits,
+    logs: Vec<GuestLog>,
+}
+
+/// How one run of the command ended.
+enum Run {
+    /// `_start` returned or exited with 0: stdout holds the answer.
+    Success(Vec<u8>),
+    /// A non-zero exit or a trap: the trimmed stderr, else what happened.
+    Failure(String),
+}
+
+impl WasiGuest {
+    /// Run the command with `operation` as argv[1] and `input` on stdin.
+    fn run(&mut self, operation: &str, input: &[u8]) -> Result<Run, CallError> {
+        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT);
+        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT);
+        let stdin = SharedStdin::new(input);
+        // argv and the three pipes only: no environment, no preopened directories, no network.
+        let wasi = WasiCtxBuilder::new()
+            .args(&[PROGRAM, operation])
+            .stdin(stdin.clone())
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build_p1();
+        let state = WasiState {
+            wasi,
+            memory_cap: MemoryCap::new(self.limits.memory),
+            stdin,
+            logs: Vec::new(),
+        };
+        let mut store = Store::new(self.pre.module().engine(), state);
+        store.limiter(|state| &mut state.memory_cap);
+        // Set before instantiation: a module's start function runs during it.
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        let outcome = self.pre.instantiate(&mut store).and_then(|instance| {
+            instance
+                .get_typed_func::<(), ()>(&mut store, "_start")?
+                .call(&mut store, ())
+        });
+        self.logs.append(&mut store.data_mut().logs);
+        let error_text = String::from_utf8_lossy(&stderr.contents())
+            .trim()
+            .to_string();
+        let error = match outcome {
+            Ok(()) => None,
+            Err(error) if error.downcast_ref::<I32Exit>().is_some_and(|e| e.0 == 0) => None,
+            Err(error) => Some(error),
+        };
+        let Some(error) = error else {
+            if !error_text.is_empty() {
+                // Kubewarden logs a successful command's stderr as a warning.
+                self.logs.push(GuestLog {
+                    level: "warning".into(),
+                    message: error_text,
+                });
+            }
+            return Ok(Run::Success(stdout.contents().to_vec()));
+        };
+        // A timeout or the memory cap is the host's verdict, whatever the guest printed.
+        if store.data().memory_cap.denied {
+            return Err(CallError::OutOfMemory(store.data().memory_cap.max_mib()));
+        }
+        if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+            return Err(CallError::Timeout(format!(
+                "{} s",
+                self.limits.timeout.as_secs_f64()
+            )));
+        }
+        if !error_text.is_empty() {
+            return Ok(Run::Failure(error_text));
+        }
+        Ok(Run::Failure(describe(&error)))
+    }
+}
+
+/// What a failed run did, for a guest that printed nothing to stderr.
+fn describe(error: &wasmtime::Error) -> String {
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return format!("exited with code {}", exit.0);
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(trap) => {
+            let text = trap.to_string();
+            format!(
+                "trapped: {}",
+                text.strip_prefix("wasm trap: ").unwrap_or(&text)
+            )
+        }
+        None => format!("{error:#}"),
+    }
+}
+
+impl Guest for WasiGuest {
+    fn validate(
+        &mut self,
+        request_json: &[u8],
+        settings_json: &[u8],
+    ) -> Result<ValidationResponse, CallError> {
+        let payload = validation_payload(request_json, settings_json);
+        match self.run("validate", &payload)? {
+            Run::Success(stdout) => parse_answer("validate", &stdout),
+            // Kubewarden answers a failed WASI `validate` with the guest's stderr as the message.
+            Run::Failure(message) => Err(CallError::Guest(message)),
+        }
+    }
+
+    fn validate_settings(
+        &mut self,
+        settings_json: &[u8],
+    ) -> Result<SettingsValidationResponse, CallError> {
+        match self.run("validate-settings", settings_json)? {
+            Run::Success(stdout) => parse_answer("validate_settings", &stdout),
+            // A failed run means invalid settings, with stderr as the reason (spec §6).
+            Run::Failure(message) => Ok(SettingsValidationResponse {
+                valid: false,
+                message: Some(message),
+            }),
+        }
+    }
+
+    fn take_logs(&mut self) -> Vec<GuestLog> {
+        std::mem::take(&mut self.logs)
+    }
+}
