@@ -316,7 +316,7 @@ fn opa_mode_on_a_module_without_the_opa_abi_is_refused() {
     run.code(2);
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(
-        all.contains("its metadata says `executionMode: gatekeeper`, but it exports no `opa_*`"),
+        all.contains("execution mode gatekeeper needs a Rego module (one that exports `opa_*`)"),
         "{all}"
     );
 }
@@ -349,7 +349,8 @@ fn a_gatekeeper_policy_cannot_be_raw() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let bytes = wat::parse_str(
         r#"(module (@custom "io.kubewarden.metadata" "{\"rules\":[{\"apiGroups\":[\"*\"],\"apiVersions\":[\"*\"],\"resources\":[\"*\"],\"operations\":[\"*\"]}],\"mutating\":false,\"executionMode\":\"gatekeeper\",\"policyType\":\"raw\"}")
-             (memory (export "memory") 1))"#,
+             (memory (export "memory") 1)
+             (func (export "opa_eval")))"#,
     )
     .expect("valid WAT");
     let path = dir.path().join("raw-gatekeeper.wasm");

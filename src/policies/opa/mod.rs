@@ -40,13 +40,6 @@ pub(crate) fn prepare(
                 .into(),
         ));
     }
-    if !module.exports().any(|e| e.name().starts_with("opa_")) {
-        return Err(LoadError::Invalid(format!(
-            "its metadata says `executionMode: {}`, but it exports no `opa_*` functions, so it \
-             was not built with `opa build -t wasm`",
-            flavor.name()
-        )));
-    }
     let linked = OpaLinked::new(module).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
     let limits = runtime.limits();
     let started = |e: CallError| LoadError::Invalid(format!("cannot start the OPA module: {e}"));
