@@ -327,3 +327,99 @@ fn list_items_that_are_not_objects_are_warnings() {
         .expect("[list.yaml:4:5]")
         .expect("[list.yaml:5:5]");
 }
+
+/// Every file under `dir` with its contents, sorted, for before/after comparisons.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_partial_report_and_inputs_untouched() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let mut stream = String::new();
+    for index in 0..50_000 {
+        writeln!(
+            stream,
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{index}}}\ndata: {{a: b}}"
+        )
+        .unwrap();
+    }
+    let inputs = scratch(&[("stream.yaml", stream.as_bytes())]);
+    let before = snapshot(inputs.path());
+    let privileged = policy("privileged");
+    // SIGINT at several moments: while walking and parsing, while evaluating, and around the
+    // report's write; each run must end with no report or a whole one, and nothing else.
+    for delay_ms in [50u64, 300, 800, 1500, 3000] {
+        let out = tempfile::tempdir().unwrap();
+        let report = out.path().join("report.json");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_admit"))
+            .current_dir(inputs.path())
+            .args([
+                "check",
+                ".",
+                "--isolated",
+                "--no-cache",
+                "--format",
+                "json",
+                "--output",
+            ])
+            .arg(&report)
+            .args(["--policy", &privileged])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("admit starts");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > HANG_GUARD {
+                let _ = child.kill();
+                panic!("admit did not stop {delay_ms} ms after SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let left: Vec<String> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        match status.code() {
+            // Finished before the signal arrived: the whole report is there.
+            Some(1) => {
+                assert_eq!(left, ["report.json"], "after {delay_ms} ms");
+                let text = std::fs::read_to_string(&report).unwrap();
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap_or_else(|e| panic!("a partial report after {delay_ms} ms: {e}"));
+            }
+            // Interrupted: the report was not written, and no temporary file is left.
+            Some(130) => assert!(left.is_empty(), "after {delay_ms} ms: {left:?}"),
+            other => panic!("exit {other:?} after SIGINT at {delay_ms} ms"),
+        }
+        eprintln!(
+            "SIGINT after {delay_ms} ms: exit {:?}, left {left:?}",
+            status.code()
+        );
+    }
+    assert!(before == snapshot(inputs.path()), "an input file changed");
+}
