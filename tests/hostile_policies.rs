@@ -5,7 +5,9 @@
 //! `/usr/bin/time -v` when it exists, and printed for `docs/reliability.md`
 //! (`cargo test --release --test hostile_policies -- --nocapture --test-threads 1`).
 //!
-//! The guests are WAT, built here: none of these behaviours needs a real guest language.
+//! The guests are WAT, built here, except for what needs a real guest language (a Rust panic,
+//! the SDK's logging, std's file open and `print!`): the Rust guest `tests/policies/hostile/`,
+//! whose `misbehave` setting picks the behaviour.
 
 #[path = "support/measured.rs"]
 mod measured;
@@ -495,4 +497,83 @@ fn an_import_the_host_does_not_provide_is_a_load_error() {
     let run = run_hostile("missing import", &module, &[]);
     assert_contained(&run, "hostile: cannot load policy:");
     run.expect("env::launch_missiles");
+}
+
+/// The Rust guest `tests/policies/hostile/`, for what needs a real guest language: `misbehave`
+/// picks the behaviour.
+fn run_rust_guest(case: &str, misbehave: &str, extra: &[&str]) -> Run {
+    let settings = format!(r#"{{"misbehave":"{misbehave}"}}"#);
+    let hostile = policy("hostile");
+    // --settings applies to one --policy only, so privileged comes from a configuration.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("admit.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "policies:\n  - module: {}\n  - module: {}\n    settings: {settings}\n",
+            policy("privileged"),
+            hostile
+        ),
+    )
+    .expect("configuration written");
+    let config = config.display().to_string();
+    let mut args = vec![
+        "check",
+        WEB,
+        "fixtures/manifests/services.yaml",
+        "--no-cache",
+        "--config",
+        &config,
+        "-j",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    run_measured(case, &root(), &args, HANG_GUARD, "hostile:")
+}
+
+#[test]
+fn a_rust_panic_is_a_trap() {
+    let run = run_rust_guest("Rust panic (panic = abort)", "panic", &[]);
+    assert_contained(
+        &run,
+        "hostile: policy failed: trapped: wasm `unreachable` instruction executed",
+    );
+}
+
+#[test]
+fn a_million_sdk_log_records_are_capped_and_counted() {
+    let run = run_rust_guest(
+        "a million SDK log records (-v)",
+        "log-flood",
+        &["-v", "--policy-timeout", "120"],
+    );
+    run.code(1).expect(PRIVILEGED_FINDING);
+    assert!(
+        run.stderr.contains(
+            "hostile: [warning] admit dropped 999000 more log records of this call (it keeps 1000)"
+        ),
+        "stderr:\n{}",
+        &run.stderr[run.stderr.len().saturating_sub(4000)..]
+    );
+}
+
+#[test]
+fn std_cannot_open_etc_passwd() {
+    let run = run_rust_guest("std::fs::read(\"/etc/passwd\")", "read-passwd", &[]);
+    // WASI errno 76 (ENOTCAPABLE): no preopened directory can reach the path.
+    assert_contained(
+        &run,
+        "hostile: policy failed: cannot read /etc/passwd: Capabilities insufficient (os error 76)",
+    );
+    run.reject("bytes of /etc/passwd");
+}
+
+#[test]
+fn println_of_100_mb_is_cut_off() {
+    // print! panics once the 1 MiB capture refuses a write, and the panic aborts.
+    let run = run_rust_guest("100 MB through print!", "stdout-flood", &[]);
+    assert_contained(
+        &run,
+        "hostile: policy failed: trapped: wasm `unreachable` instruction executed",
+    );
 }

@@ -2,7 +2,7 @@
 # Build admit's WebAssembly test policies (Kubewarden waPC guests, wasm32-wasip1) and write
 # tests/policies/<id>.wasm next to their sources.
 #
-#   tests/policies/build.sh [ID...]    build all four (or only IDs), update the committed .wasm files
+#   tests/policies/build.sh [ID...]    build all of them (or only IDs), update the committed .wasm files
 #   tests/policies/build.sh --check    rebuild into a temp dir; exit 1 if a committed .wasm is stale
 #   tests/policies/build.sh --install  apt-install Debian's Rust toolchain first if no wasm toolchain is found
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../scripts/wasm-toolchain.sh
 source "$HERE/../../scripts/wasm-toolchain.sh"
-POLICIES=(privileged require-labels pull-policy noop)
+POLICIES=(privileged require-labels pull-policy noop hostile)
 
 mode=build
 install=0
