@@ -577,3 +577,86 @@ fn println_of_100_mb_is_cut_off() {
         "hostile: policy failed: trapped: wasm `unreachable` instruction executed",
     );
 }
+
+#[test]
+fn a_hostile_mix_gives_the_same_output_with_1_and_4_threads() {
+    let (_dir, path) = scratch();
+    // A policy that traps on every object: each failure discards its instance, and the next
+    // object gets a fresh one, whichever thread runs it.
+    let trapping = build(
+        &path,
+        "hostile",
+        &Guest {
+            validate: "unreachable",
+            ..Guest::default()
+        },
+    );
+    let inputs = path.join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    for (name, text) in [
+        (
+            "dup.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
+        ),
+        (
+            "tab.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: a\n",
+        ),
+        (
+            "list.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n  - 42\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec: {containers: [{name: c, image: i, securityContext: {privileged: true}}]}\n",
+        ),
+        (
+            "nan.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nspec: {a: .nan}\n",
+        ),
+        ("roots.yaml", "--- just a scalar\n--- [a, b]\n"),
+    ] {
+        std::fs::write(inputs.join(name), text).unwrap();
+    }
+    std::fs::write(inputs.join("latin1.yaml"), b"kind: caf\xe9\n").unwrap();
+    std::fs::copy(root().join(WEB), inputs.join("web.yaml")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/manifests/services.yaml"),
+        inputs.join("services.yaml"),
+    )
+    .unwrap();
+    let privileged = policy("privileged");
+    let inputs = inputs.display().to_string();
+    let report = |threads: &str| {
+        let run = run_measured(
+            &format!("hostile mix, {threads} threads"),
+            &root(),
+            &[
+                "check",
+                &inputs,
+                "--isolated",
+                "--no-cache",
+                "--format",
+                "json",
+                "-j",
+                threads,
+                "--policy",
+                &privileged,
+                "--policy",
+                &trapping,
+            ],
+            HANG_GUARD,
+            "\"summary\"",
+        );
+        run.code(2);
+        // Only the elapsed time may differ.
+        run.stdout
+            .lines()
+            .filter(|line| !line.contains("\"seconds\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = report("1");
+    assert!(
+        one.contains("trapped: wasm `unreachable` instruction executed"),
+        "{one}"
+    );
+    assert!(one.contains("duplicate key"), "{one}");
+    assert_eq!(one, report("4"), "output differs between 1 and 4 threads");
+}
