@@ -2,7 +2,12 @@
 //! results all go through [`write`].
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files being written right now, so that an interrupted run can remove them
+/// ([`remove_pending`]); a process killed by a signal runs no destructors.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Replace `path` with `bytes` through a temporary file in the same directory and a rename.
 ///
@@ -25,8 +30,69 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(directory)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(directory)?;
+    let temporary = tempfile::NamedTempFile::new_in(directory)?;
+    let pending = temporary.path().to_path_buf();
+    track(&pending, true);
+    let written = write_and_rename(temporary, bytes, &target);
+    track(&pending, false);
+    written
+}
+
+fn write_and_rename(
+    mut temporary: tempfile::NamedTempFile,
+    bytes: &[u8],
+    target: &Path,
+) -> std::io::Result<()> {
     temporary.write_all(bytes)?;
-    temporary.persist(&target).map_err(|e| e.error)?;
+    temporary.persist(target).map_err(|e| e.error)?;
     Ok(())
+}
+
+fn track(path: &Path, pending: bool) {
+    // A poisoned lock only means another thread panicked while holding it; the list is fine.
+    let mut list = PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if pending {
+        list.push(path.to_path_buf());
+    } else {
+        list.retain(|p| p != path);
+    }
+}
+
+/// Remove every temporary file a [`write`] in progress has created. For the Ctrl-C handler,
+/// right before the process exits: the targets keep their previous contents (or stay absent).
+pub fn remove_pending() {
+    let list = PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_temporary_files_are_removed_and_finished_ones_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let temporary = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
+        let (_file, path) = temporary.keep().unwrap();
+        track(&path, true);
+        remove_pending();
+        assert!(!path.exists());
+        track(&path, false);
+
+        write(&dir.path().join("report.json"), b"{}").unwrap();
+        let pending = PENDING.lock().unwrap();
+        assert!(pending.iter().all(|p| !p.starts_with(dir.path())));
+        drop(pending);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["report.json"]);
+    }
 }

@@ -94,6 +94,10 @@ struct CheckArgs {
     #[arg(long, value_name = "SECONDS")]
     policy_timeout: Option<f64>,
 
+    /// Memory cap of one policy instance, in MiB (1 to 4096) [default: 256].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    policy_memory: Option<u64>,
+
     /// Read a Kubewarden ClusterAdmissionPolicy/AdmissionPolicy file as a list of policies
     /// (module, settings, rules, objectSelector, mode); repeatable.
     #[arg(long, value_name = "FILE")]
@@ -406,6 +410,13 @@ fn explain_command(id: &str) -> miette::Result<u8> {
 }
 
 fn check_command(args: CheckArgs) -> miette::Result<u8> {
+    // Ctrl-C (or SIGTERM) ends the run as before, but first removes the temporary file of a
+    // report being written, so no stray file is left next to it. 130 is the shell's code for
+    // a run ended by SIGINT. Failing to install the handler only loses that clean-up.
+    let _ = ctrlc::set_handler(|| {
+        crate::atomic_file::remove_pending();
+        std::process::exit(130);
+    });
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -457,7 +468,13 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             policies,
             limits: Limits {
                 timeout: Duration::from_secs_f64(timeout),
-                ..Limits::default()
+                memory: match args
+                    .policy_memory
+                    .or(config.as_ref().and_then(|c| c.policy_memory))
+                {
+                    Some(mib) => usize::try_from(mib * 1024 * 1024).unwrap_or(usize::MAX),
+                    None => Limits::default().memory,
+                },
             },
             cache: cache.clone(),
             selection: config.as_ref().map(|c| c.selection.clone()),

@@ -151,6 +151,9 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         .standard_filters(true)
         // A checkout without `.git` (a tarball, a CI cache) should still honour `.gitignore`.
         .require_git(false)
+        // A symbolic link to a manifest is checked like the manifest, not silently skipped; a
+        // link that loops (to itself, or to a directory above it) is reported as an error.
+        .follow_links(true)
         .build();
     for entry in walker {
         match entry {
@@ -176,7 +179,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
 fn walk_error(root: &Path, error: ignore::Error) -> InputError {
     let path = error_path(&error).unwrap_or(root).to_path_buf();
     let message = match error.io_error() {
-        Some(io) => io.to_string(),
+        Some(io) => io_message(io),
         None if matches!(innermost(&error), ignore::Error::Loop { .. }) => {
             "symbolic link loop".into()
         }
@@ -263,11 +266,36 @@ pub fn read(input: &Input) -> Result<SourceFile, InputError> {
     }
 }
 
+/// Linux's "too many levels of symbolic links" (`std::io::ErrorKind::FilesystemLoop` is not
+/// stable yet).
+const ELOOP: i32 = 40;
+
+/// Whether `error`, or an I/O error it wraps (the walker wraps its own), is ELOOP.
+fn is_link_loop(error: &std::io::Error) -> bool {
+    if error.raw_os_error() == Some(ELOOP) {
+        return true;
+    }
+    let mut cause = error
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(current) = cause {
+        if current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.raw_os_error() == Some(ELOOP))
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
 fn io_message(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ if is_link_loop(error) => "symbolic link loop".into(),
         _ => error.to_string(),
     }
 }

@@ -14,6 +14,13 @@ use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
 use crate::source::SourceFile;
 use crate::suppressions;
 
+/// What happens to a policy after a failed call, said with every such error: the instance is
+/// never reused (a guest that trapped or was interrupted may have corrupt memory), and each
+/// object still gets its own evaluation, so that the output does not depend on which thread
+/// saw the failure first.
+const FRESH_INSTANCE: &str =
+    "admit discarded this instance of the policy; its next evaluation starts a fresh one";
+
 /// What checking one file found, before the run merges it with the others.
 #[derive(Debug, Default)]
 pub struct FileResult {
@@ -394,7 +401,8 @@ fn evaluate<'r>(
                 policy.id.clone(),
                 format!("failed to start: {error}"),
             )
-            .at(at_object(file, item, "while evaluating this object"));
+            .at(at_object(file, item, "while evaluating this object"))
+            .with_help(FRESH_INSTANCE);
             item.findings.push(finding);
             return;
         }
@@ -444,7 +452,8 @@ fn evaluate<'r>(
                 policy.id.clone(),
                 format!("policy failed: {error}"),
             )
-            .at(at_object(file, item, "while evaluating this object"));
+            .at(at_object(file, item, "while evaluating this object"))
+            .with_help(FRESH_INSTANCE);
             item.findings.push(finding);
         }
     }

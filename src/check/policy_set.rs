@@ -98,9 +98,16 @@ impl<'o> Policy<'o> {
 
     /// Ask the policy about its settings once, before any evaluation.
     fn validate_settings(&self, policy: &CompiledPolicy) -> Result<(), Box<Finding>> {
-        let answer = policy
-            .instantiate()
-            .and_then(|mut instance| instance.validate_settings());
+        let answer = match policy.instantiate() {
+            Ok(mut instance) => instance.validate_settings(),
+            Err(error) => {
+                return Err(Box::new(Finding::new(
+                    FindingKind::Error,
+                    self.id.clone(),
+                    format!("failed to start: {error}; this policy was skipped"),
+                )));
+            }
+        };
         match answer {
             Ok(answer) if answer.valid => Ok(()),
             Ok(answer) => {

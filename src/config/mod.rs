@@ -28,13 +28,14 @@ use reader::{Problem, Read};
 /// File names a configuration may have, in the order they are looked for.
 pub const CONFIG_NAMES: [&str; 2] = ["admit.yaml", ".admit.yaml"];
 
-const TOP_KEYS: [&str; 6] = [
+const TOP_KEYS: [&str; 7] = [
     "include",
     "exclude",
     "fail-on",
     "policies",
     "output",
     "policy-timeout",
+    "policy-memory",
 ];
 const POLICY_KEYS: [&str; 10] = [
     "preset",
@@ -69,6 +70,8 @@ pub struct Config {
     pub outputs: Vec<OutputSpec>,
     /// Wall-time limit for one policy call, in seconds.
     pub policy_timeout: Option<f64>,
+    /// Memory cap of one policy instance, in MiB.
+    pub policy_memory: Option<u64>,
 }
 
 impl Config {
@@ -133,6 +136,7 @@ pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
         policies: None,
         outputs: Vec::new(),
         policy_timeout: None,
+        policy_memory: None,
     };
     let root = match documents.as_slice() {
         [] => return Ok(config),
@@ -159,6 +163,9 @@ pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
                 }
                 "policy-timeout" => {
                     config.policy_timeout = Some(reader::positive_number(node, "policy-timeout")?)
+                }
+                "policy-memory" => {
+                    config.policy_memory = Some(policy_memory(node)?);
                 }
                 "output" => config.outputs = outputs(node, &directory)?,
                 "policies" => config.policies = Some(Vec::new()),
@@ -540,3 +547,19 @@ pub const STARTER: &str = include_str!("starter.yaml");
 
 #[cfg(test)]
 mod tests;
+
+/// `policy-memory`: whole MiB, from 1 to 4096 (a wasm32 memory cannot be larger).
+fn policy_memory(node: &Node) -> Read<u64> {
+    match node.value {
+        Value::Int(mib) if (1..=MAX_POLICY_MEMORY_MIB as i64).contains(&mib) => Ok(mib as u64),
+        _ => Err(Problem::new(
+            node.span,
+            format!(
+                "policy-memory must be a whole number of MiB from 1 to {MAX_POLICY_MEMORY_MIB}"
+            ),
+        )),
+    }
+}
+
+/// The largest `policy-memory` / `--policy-memory`, in MiB: 4 GiB, all a wasm32 guest can address.
+pub const MAX_POLICY_MEMORY_MIB: u64 = 4096;

@@ -113,3 +113,17 @@ fn include_and_exclude_are_relative_to_the_file() {
             .selects(Path::new("/repo/deploy/../docs/c.yaml"))
     );
 }
+
+#[test]
+fn policy_memory_is_whole_mib_up_to_4_gib() {
+    let config = parse_text("policy-memory: 64\n").expect("valid");
+    assert_eq!(config.policy_memory, Some(64));
+    for bad in ["0", "4097", "1.5", "lots"] {
+        let (message, line, column, _) = error_at(&format!("policy-memory: {bad}\n"));
+        assert_eq!((line, column), (1, 16), "{bad}");
+        assert_eq!(
+            message, "policy-memory must be a whole number of MiB from 1 to 4096",
+            "{bad}"
+        );
+    }
+}

@@ -29,6 +29,8 @@ mod resolve;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod scalar_proptests;
+#[cfg(test)]
 mod tests;
 
 pub use crate::source::Span;

@@ -28,6 +28,42 @@ pub struct HostCall<'a> {
     pub payload: &'a [u8],
 }
 
+/// Log records kept per guest call; a guest that logs in a loop must not grow admit's memory
+/// without bound. Records past it are counted, not kept.
+pub const MAX_LOG_RECORDS: usize = 1000;
+
+/// Bytes kept of one log message; the rest is cut at a character boundary.
+pub const MAX_LOG_MESSAGE: usize = 4096;
+
+/// Bound the records a guest logged: cut the last one's message to [`MAX_LOG_MESSAGE`] and drop
+/// records past [`MAX_LOG_RECORDS`], adding them to `dropped`. Call after every push, so that
+/// the work is constant per record.
+pub fn cap_logs(logs: &mut Vec<GuestLog>, dropped: &mut usize) {
+    if logs.len() > MAX_LOG_RECORDS {
+        *dropped += logs.len() - MAX_LOG_RECORDS;
+        logs.truncate(MAX_LOG_RECORDS);
+    } else if let Some(last) = logs.last_mut()
+        && last.message.len() > MAX_LOG_MESSAGE
+    {
+        let mut end = MAX_LOG_MESSAGE;
+        while !last.message.is_char_boundary(end) {
+            end -= 1;
+        }
+        last.message.truncate(end);
+        last.message.push('…');
+    }
+}
+
+/// The record that stands for `dropped` records [`cap_logs`] did not keep, if any.
+pub fn dropped_logs_record(dropped: usize) -> Option<GuestLog> {
+    (dropped > 0).then(|| GuestLog {
+        level: "warning".into(),
+        message: format!(
+            "admit dropped {dropped} more log records of this call (it keeps {MAX_LOG_RECORDS})"
+        ),
+    })
+}
+
 #[derive(Deserialize)]
 struct LogRequest {
     #[serde(default)]
@@ -90,6 +126,37 @@ mod tests {
         assert_eq!(answer, Ok(Vec::new()));
         assert_eq!(logs[0].message, "hi");
         assert_eq!(logs[0].level, "info");
+    }
+
+    #[test]
+    fn a_log_flood_is_capped_and_counted() {
+        let mut logs = Vec::new();
+        let mut dropped = 0;
+        for _ in 0..MAX_LOG_RECORDS + 5 {
+            dispatch(
+                &call("tracing", "log", br#"{"level":"info","message":"x"}"#),
+                &mut logs,
+            )
+            .unwrap();
+            cap_logs(&mut logs, &mut dropped);
+        }
+        assert_eq!(logs.len(), MAX_LOG_RECORDS);
+        assert_eq!(dropped, 5);
+        assert_eq!(
+            dropped_logs_record(dropped).unwrap().message,
+            "admit dropped 5 more log records of this call (it keeps 1000)"
+        );
+    }
+
+    #[test]
+    fn a_long_log_message_is_cut_at_a_character_boundary() {
+        let mut logs = vec![GuestLog {
+            level: "info".into(),
+            message: "é".repeat(MAX_LOG_MESSAGE),
+        }];
+        cap_logs(&mut logs, &mut 0);
+        assert!(logs[0].message.len() <= MAX_LOG_MESSAGE + "…".len());
+        assert!(logs[0].message.ends_with('…'));
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub struct Limits {
     pub memory: usize,
 }
 
+/// The most native stack a guest's wasm frames may use. Deep recursion traps with "call stack
+/// exhausted" long before the thread's own stack (rayon's default is 2 MiB) is in danger; real
+/// policies nest a few dozen frames.
+pub(crate) const MAX_WASM_STACK: usize = 512 * 1024;
+
+/// Tables a guest may grow to, in elements: far above what any compiled language emits
+/// (function tables hold a few thousand entries), far below what would cost real memory.
+const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -58,6 +67,7 @@ impl PolicyRuntime {
         // the engine settings, so the module cache key (`precompile_compatibility_hash`)
         // changes with it.
         config.wasm_function_references(true);
+        config.max_wasm_stack(MAX_WASM_STACK);
         // `ADMIT_PROFILE=perfmap` lets `perf` name guest functions; for profiling admit itself.
         if std::env::var_os("ADMIT_PROFILE").is_some_and(|v| v == "perfmap") {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
@@ -124,9 +134,10 @@ fn start_epoch_ticker(engine: &Engine) {
     }
 }
 
-/// Caps an instance's memory and remembers when a guest hit the cap, so that the resulting
-/// trap can be explained ("tried to grow memory past 256 MiB") instead of surfacing as a bare
-/// `unreachable`.
+/// Caps an instance's memory, tables and instance count, and remembers when a guest hit the
+/// memory cap, so that the resulting trap can be explained ("tried to grow memory past
+/// 256 MiB") instead of surfacing as a bare `unreachable`. The cap also applies to the memory a
+/// module declares as its initial size, so start-up cannot exceed it either.
 #[derive(Debug)]
 pub(crate) struct MemoryCap {
     max: usize,
@@ -162,6 +173,20 @@ impl ResourceLimiter for MemoryCap {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    // A waPC policy is one module with one memory and one or two tables; the defaults (10,000
+    // of each) would let a hostile module reserve far more at start-up.
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        8
+    }
+
+    fn memories(&self) -> usize {
+        1
     }
 }

@@ -19,6 +19,14 @@ use super::runtime::{Limits, MemoryCap, PolicyRuntime};
 /// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
 const CAPTURED_OUTPUT: usize = 1024 * 1024;
 
+/// The largest response admit accepts from a guest. A mutated object is at most a few MiB (the
+/// API server stores objects of up to 1.5 MiB); anything bigger is a broken or hostile policy,
+/// and copying it out of the guest would double the run's memory.
+const MAX_RESPONSE: usize = 16 * 1024 * 1024;
+
+/// Bytes kept of a guest's error message.
+const MAX_GUEST_ERROR: usize = 64 * 1024;
+
 /// The state of one guest instance, owned by its wasmtime `Store`.
 pub struct GuestState {
     wasi: WasiP1Ctx,
@@ -26,12 +34,16 @@ pub struct GuestState {
     operation: Vec<u8>,
     payload: Vec<u8>,
     guest_response: Option<Vec<u8>>,
+    /// The length of a response larger than [`MAX_RESPONSE`], which was not copied.
+    oversized_response: Option<usize>,
     guest_error: Option<String>,
     /// The last host call's answer or error text; empty when there is none, which the guest
     /// cannot tell apart from an empty answer (waPC only exposes lengths).
     host_response: Vec<u8>,
     host_error: Vec<u8>,
     logs: Vec<GuestLog>,
+    /// Log records not kept since the last `take_logs` (see `host_capabilities::cap_logs`).
+    dropped_logs: usize,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
 }
@@ -52,10 +64,12 @@ impl GuestState {
             operation: Vec::new(),
             payload: Vec::new(),
             guest_response: None,
+            oversized_response: None,
             guest_error: None,
             host_response: Vec::new(),
             host_error: Vec::new(),
             logs: Vec::new(),
+            dropped_logs: 0,
             stdout,
             stderr,
         }
@@ -166,6 +180,11 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__guest_response",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
+            let size = len as u32 as usize;
+            if size > MAX_RESPONSE {
+                caller.data_mut().oversized_response = Some(size);
+                return Ok(());
+            }
             let bytes = read(&mut caller, ptr, len)?;
             caller.data_mut().guest_response = Some(bytes);
             Ok(())
@@ -175,6 +194,7 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__guest_error",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
+            let len = (len as u32).min(MAX_GUEST_ERROR as u32) as i32;
             let bytes = read(&mut caller, ptr, len)?;
             // Lossy rather than a trap: a garbled message is still worth showing.
             caller.data_mut().guest_error = Some(String::from_utf8_lossy(&bytes).into_owned());
@@ -207,7 +227,9 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
                 operation: &operation,
                 payload: &payload,
             };
-            match host_capabilities::dispatch(&call, &mut state.logs) {
+            let answer = host_capabilities::dispatch(&call, &mut state.logs);
+            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
+            match answer {
                 Ok(response) => {
                     state.host_response = response;
                     Ok(1)
@@ -254,10 +276,12 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "__console_log",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
             let message = String::from_utf8_lossy(&read(&mut caller, ptr, len)?).into_owned();
-            caller.data_mut().logs.push(GuestLog {
+            let state = caller.data_mut();
+            state.logs.push(GuestLog {
                 level: "info".into(),
                 message,
             });
+            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
             Ok(())
         },
     )?;
@@ -365,6 +389,7 @@ impl WapcInstance {
         state.payload.clear();
         state.payload.extend_from_slice(payload);
         state.guest_response = None;
+        state.oversized_response = None;
         state.guest_error = None;
         state.host_response.clear();
         state.host_error.clear();
@@ -383,6 +408,13 @@ impl WapcInstance {
                 || "the policy failed without an error message".into(),
             )));
         }
+        if let Some(size) = state.oversized_response.take() {
+            return Err(CallError::Guest(format!(
+                "answered with {} MiB, more than the {} MiB admit accepts",
+                size / (1024 * 1024),
+                MAX_RESPONSE / (1024 * 1024)
+            )));
+        }
         match state.guest_response.take() {
             Some(response) => Ok(response),
             None => Err(CallError::Guest(state.guest_error.take().unwrap_or_else(
@@ -393,7 +425,12 @@ impl WapcInstance {
 
     /// Log records the guest produced since the last call to this method.
     pub fn take_logs(&mut self) -> Vec<GuestLog> {
-        std::mem::take(&mut self.store.data_mut().logs)
+        let state = self.store.data_mut();
+        let mut logs = std::mem::take(&mut state.logs);
+        logs.extend(host_capabilities::dropped_logs_record(std::mem::take(
+            &mut state.dropped_logs,
+        )));
+        logs
     }
 
     /// What the guest wrote to stdout and stderr so far (captured, never printed by default).
@@ -429,6 +466,23 @@ pub(crate) fn classify(
                 text.strip_prefix("wasm trap: ").unwrap_or(&text)
             ))
         }
-        None => CallError::Trap(format!("{error:#}")),
+        None => CallError::Trap(without_backtrace(&error)),
+    }
+}
+
+/// The causes of a host-side error, joined, without the guest backtrace wasmtime adds as their
+/// context: the backtrace shows function indices a policy author can read in a debugger, not
+/// anything a user of admit can act on.
+fn without_backtrace(error: &wasmtime::Error) -> String {
+    let backtrace = error.downcast_ref::<wasmtime::WasmBacktrace>().is_some();
+    let causes: Vec<String> = error
+        .chain()
+        .skip(usize::from(backtrace))
+        .map(|cause| cause.to_string())
+        .collect();
+    if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
     }
 }
