@@ -34,6 +34,8 @@ struct WasiState {
     memory_cap: MemoryCap,
     stdin: SharedStdin,
     logs: Vec<GuestLog>,
+    /// Log records not kept (see `host_capabilities::cap_logs`).
+    dropped_logs: usize,
 }
 
 /// Link a compiled WASI command: WASI preview1 and the host-call import.
@@ -92,6 +94,7 @@ fn host_call(
         Ok(reply) => (0, reply),
         Err(error) => (1, error.into_bytes()),
     };
+    host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
     state.stdin.append(&reply);
     Ok(code)
 }
@@ -164,6 +167,7 @@ impl WasiGuest {
             memory_cap: MemoryCap::new(self.limits.memory),
             stdin,
             logs: Vec::new(),
+            dropped_logs: 0,
         };
         let mut store = Store::new(self.pre.module().engine(), state);
         store.limiter(|state| &mut state.memory_cap);
@@ -175,6 +179,9 @@ impl WasiGuest {
                 .call(&mut store, ())
         });
         self.logs.append(&mut store.data_mut().logs);
+        self.logs.extend(host_capabilities::dropped_logs_record(
+            store.data().dropped_logs,
+        ));
         let error_text = String::from_utf8_lossy(&stderr.contents())
             .trim()
             .to_string();
@@ -190,6 +197,8 @@ impl WasiGuest {
                     level: "warning".into(),
                     message: error_text,
                 });
+                // Up to 1 MiB of stderr would otherwise become one log record.
+                host_capabilities::cap_logs(&mut self.logs, &mut 0);
             }
             return Ok(Run::Success(stdout.contents().to_vec()));
         };

@@ -13,7 +13,7 @@ use wasmtime::{
 };
 
 use super::builtins::Builtin;
-use crate::policies::host_capabilities::GuestLog;
+use crate::policies::host_capabilities::{self, GuestLog};
 use crate::policies::runtime::{Limits, MemoryCap};
 use crate::policies::wapc::{CallError, classify};
 
@@ -31,6 +31,8 @@ pub(super) struct OpaState {
     exports: Option<Exports>,
     builtins: Arc<BuiltinTable>,
     logs: Vec<GuestLog>,
+    /// Log records not kept (see `host_capabilities::cap_logs`).
+    dropped_logs: usize,
 }
 
 /// A failure raised by a host function, with the text a user should read. It is carried
@@ -111,10 +113,12 @@ pub(super) fn link(linker: &mut Linker<OpaState>) -> wasmtime::Result<()> {
         "opa_println",
         |mut caller: Caller<'_, OpaState>, addr: i32| -> wasmtime::Result<()> {
             let message = read_c_string(&caller, addr)?;
-            caller.data_mut().logs.push(GuestLog {
+            let state = caller.data_mut();
+            state.logs.push(GuestLog {
                 level: "info".into(),
                 message,
             });
+            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
             Ok(())
         },
     )?;
@@ -287,6 +291,7 @@ impl OpaInstance {
             exports: None,
             builtins,
             logs: Vec::new(),
+            dropped_logs: 0,
         };
         let mut store = Store::new(linked.module.engine(), state);
         store.limiter(|state| &mut state.memory_cap);
@@ -388,7 +393,12 @@ impl OpaInstance {
 
     /// Log records the module printed since the last call of this method.
     pub(super) fn take_logs(&mut self) -> Vec<GuestLog> {
-        std::mem::take(&mut self.store.data_mut().logs)
+        let state = self.store.data_mut();
+        let mut logs = std::mem::take(&mut state.logs);
+        logs.extend(host_capabilities::dropped_logs_record(std::mem::take(
+            &mut state.dropped_logs,
+        )));
+        logs
     }
 
     /// Run `f` against the guest under a fresh deadline (one per host operation, so one
