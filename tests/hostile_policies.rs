@@ -16,7 +16,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use measured::{Measured as Run, run_measured};
+use measured::run_measured;
+use support::Run;
 use support::{policy, root};
 
 /// Far above any case's expected run time (a few seconds): only a hang trips it.

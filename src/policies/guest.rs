@@ -51,3 +51,51 @@ pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
         ))
     })
 }
+
+/// Link `module` with the imports `link` adds: the part of loading every execution mode shares.
+pub(crate) fn link_module<T: 'static>(
+    runtime: &super::runtime::PolicyRuntime,
+    module: &wasmtime::Module,
+    link: fn(&mut wasmtime::Linker<T>) -> wasmtime::Result<()>,
+) -> Result<wasmtime::InstancePre<T>, super::policy::LoadError> {
+    let invalid = |e: wasmtime::Error| super::policy::LoadError::Invalid(format!("{e:#}"));
+    let mut linker = wasmtime::Linker::new(runtime.engine());
+    link(&mut linker).map_err(invalid)?;
+    linker.instantiate_pre(module).map_err(invalid)
+}
+
+/// The guest's exported `memory`, which waPC and WASI host functions read and write.
+pub(crate) fn exported_memory<T>(
+    caller: &mut wasmtime::Caller<'_, T>,
+) -> wasmtime::Result<wasmtime::Memory> {
+    caller
+        .get_export("memory")
+        .and_then(wasmtime::Extern::into_memory)
+        .ok_or_else(|| wasmtime::Error::msg("the policy does not export its `memory`"))
+}
+
+/// Copy `len` bytes at `ptr` out of the guest's memory. Pointers and lengths are unsigned
+/// 32-bit values passed as `i32`.
+pub(crate) fn read<T>(
+    caller: &mut wasmtime::Caller<'_, T>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
+    let memory = exported_memory(caller)?;
+    let start = ptr as u32 as usize;
+    let end = start + len as u32 as usize;
+    memory
+        .data(&*caller)
+        .get(start..end)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
+}
+
+/// [`read`], as text: lossy rather than a trap, since a garbled name is still worth showing.
+pub(crate) fn read_string<T>(
+    caller: &mut wasmtime::Caller<'_, T>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<String> {
+    Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
+}

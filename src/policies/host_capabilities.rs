@@ -35,10 +35,34 @@ pub const MAX_LOG_RECORDS: usize = 1000;
 /// Bytes kept of one log message; the rest is cut at a character boundary.
 pub const MAX_LOG_MESSAGE: usize = 4096;
 
+/// The log records of a guest, bounded as they are pushed: a guest that logs in a loop keeps
+/// at most [`MAX_LOG_RECORDS`] records of [`MAX_LOG_MESSAGE`] bytes, and the rest are counted.
+/// Every execution mode keeps its guest's logs in one, so the bound holds for all of them.
+#[derive(Debug, Default)]
+pub struct GuestLogs {
+    records: Vec<GuestLog>,
+    dropped: usize,
+}
+
+impl GuestLogs {
+    /// Keep `record`, within the bounds.
+    pub fn push(&mut self, record: GuestLog) {
+        self.records.push(record);
+        cap_logs(&mut self.records, &mut self.dropped);
+    }
+
+    /// The records kept since the last call, followed by one that counts those dropped.
+    pub fn take(&mut self) -> Vec<GuestLog> {
+        let mut records = std::mem::take(&mut self.records);
+        records.extend(dropped_logs_record(std::mem::take(&mut self.dropped)));
+        records
+    }
+}
+
 /// Bound the records a guest logged: cut the last one's message to [`MAX_LOG_MESSAGE`] and drop
-/// records past [`MAX_LOG_RECORDS`], adding them to `dropped`. Call after every push, so that
+/// records past [`MAX_LOG_RECORDS`], adding them to `dropped`. Called after every push, so that
 /// the work is constant per record.
-pub fn cap_logs(logs: &mut Vec<GuestLog>, dropped: &mut usize) {
+fn cap_logs(logs: &mut Vec<GuestLog>, dropped: &mut usize) {
     if logs.len() > MAX_LOG_RECORDS {
         *dropped += logs.len() - MAX_LOG_RECORDS;
         logs.truncate(MAX_LOG_RECORDS);
@@ -55,7 +79,7 @@ pub fn cap_logs(logs: &mut Vec<GuestLog>, dropped: &mut usize) {
 }
 
 /// The record that stands for `dropped` records [`cap_logs`] did not keep, if any.
-pub fn dropped_logs_record(dropped: usize) -> Option<GuestLog> {
+fn dropped_logs_record(dropped: usize) -> Option<GuestLog> {
     (dropped > 0).then(|| GuestLog {
         level: "warning".into(),
         message: format!(
@@ -73,7 +97,7 @@ struct LogRequest {
 }
 
 /// Serve `call`, appending log records to `logs`. The error text is what the guest receives.
-pub fn dispatch(call: &HostCall<'_>, logs: &mut Vec<GuestLog>) -> Result<Vec<u8>, String> {
+pub fn dispatch(call: &HostCall<'_>, logs: &mut GuestLogs) -> Result<Vec<u8>, String> {
     if call.binding != "kubewarden" {
         return Err(format!("unknown binding: {}", call.binding));
     }
@@ -114,7 +138,7 @@ mod tests {
 
     #[test]
     fn log_records_are_kept() {
-        let mut logs = Vec::new();
+        let mut logs = GuestLogs::default();
         let answer = dispatch(
             &call(
                 "tracing",
@@ -124,26 +148,25 @@ mod tests {
             &mut logs,
         );
         assert_eq!(answer, Ok(Vec::new()));
+        let logs = logs.take();
         assert_eq!(logs[0].message, "hi");
         assert_eq!(logs[0].level, "info");
     }
 
     #[test]
     fn a_log_flood_is_capped_and_counted() {
-        let mut logs = Vec::new();
-        let mut dropped = 0;
+        let mut logs = GuestLogs::default();
         for _ in 0..MAX_LOG_RECORDS + 5 {
             dispatch(
                 &call("tracing", "log", br#"{"level":"info","message":"x"}"#),
                 &mut logs,
             )
             .unwrap();
-            cap_logs(&mut logs, &mut dropped);
         }
-        assert_eq!(logs.len(), MAX_LOG_RECORDS);
-        assert_eq!(dropped, 5);
+        assert_eq!(logs.records.len(), MAX_LOG_RECORDS);
+        assert_eq!(logs.dropped, 5);
         assert_eq!(
-            dropped_logs_record(dropped).unwrap().message,
+            dropped_logs_record(logs.dropped).unwrap().message,
             "admit dropped 5 more log records of this call (it keeps 1000)"
         );
     }
@@ -163,7 +186,7 @@ mod tests {
     fn cluster_capabilities_are_refused_offline() {
         let answer = dispatch(
             &call("oci", "v1/manifest_digest", b"\"busybox\""),
-            &mut Vec::new(),
+            &mut GuestLogs::default(),
         );
         assert_eq!(
             answer,

@@ -5,13 +5,13 @@
 //! `InstancePre`, reused across calls while it behaves, and thrown away after any failure,
 //! because a guest that trapped or timed out may have left its memory inconsistent.
 
-use wasmtime::{Caller, Extern, InstancePre, Linker, Memory, Store, Trap, TypedFunc};
+use wasmtime::{Caller, InstancePre, Linker, Store, Trap, TypedFunc};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{Guest, PreparedGuest, parse_answer};
-use super::host_capabilities::{self, GuestLog, HostCall};
+use super::guest::{self, Guest, PreparedGuest, parse_answer, read, read_string};
+use super::host_capabilities::{self, GuestLog, GuestLogs, HostCall};
 use super::policy::LoadError;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
 use super::runtime::{Limits, MemoryCap, PolicyRuntime};
@@ -41,9 +41,7 @@ pub struct GuestState {
     /// cannot tell apart from an empty answer (waPC only exposes lengths).
     host_response: Vec<u8>,
     host_error: Vec<u8>,
-    logs: Vec<GuestLog>,
-    /// Log records not kept since the last `take_logs` (see `host_capabilities::cap_logs`).
-    dropped_logs: usize,
+    logs: GuestLogs,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
 }
@@ -68,8 +66,7 @@ impl GuestState {
             guest_error: None,
             host_response: Vec::new(),
             host_error: Vec::new(),
-            logs: Vec::new(),
-            dropped_logs: 0,
+            logs: GuestLogs::default(),
             stdout,
             stderr,
         }
@@ -104,11 +101,7 @@ pub(crate) fn prepare(
                 .into(),
         ));
     }
-    let mut linker = Linker::new(runtime.engine());
-    link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-    let pre = linker
-        .instantiate_pre(module)
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let pre = guest::link_module(runtime, module, link)?;
     Ok(Box::new(WapcModule { pre }))
 }
 
@@ -118,11 +111,8 @@ pub fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<String, 
     let module = runtime
         .compile(wasm)
         .map_err(|e| CallError::Trap(format!("cannot compile: {e:#}")))?;
-    let mut linker = Linker::new(runtime.engine());
-    link(&mut linker).map_err(|e| CallError::Trap(format!("{e:#}")))?;
-    let pre = linker
-        .instantiate_pre(&module)
-        .map_err(|e| CallError::Trap(format!("{e:#}")))?;
+    let pre =
+        guest::link_module(runtime, &module, link).map_err(|e| CallError::Trap(e.to_string()))?;
     let mut instance = WapcInstance::start(&pre, runtime.limits())?;
     let answer = instance.call("protocol_version", b"")?;
     parse_answer("protocol_version", &answer)
@@ -228,7 +218,6 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
                 payload: &payload,
             };
             let answer = host_capabilities::dispatch(&call, &mut state.logs);
-            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
             match answer {
                 Ok(response) => {
                     state.host_response = response;
@@ -276,47 +265,14 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "__console_log",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
             let message = String::from_utf8_lossy(&read(&mut caller, ptr, len)?).into_owned();
-            let state = caller.data_mut();
-            state.logs.push(GuestLog {
+            caller.data_mut().logs.push(GuestLog {
                 level: "info".into(),
                 message,
             });
-            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
             Ok(())
         },
     )?;
     Ok(())
-}
-
-fn memory(caller: &mut Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
-    caller
-        .get_export("memory")
-        .and_then(Extern::into_memory)
-        .ok_or_else(|| wasmtime::Error::msg("the policy does not export its `memory`"))
-}
-
-/// waPC pointers and lengths are unsigned 32-bit values passed as `i32`.
-fn guest_range(ptr: i32, len: i32) -> std::ops::Range<usize> {
-    let start = ptr as u32 as usize;
-    start..start + len as u32 as usize
-}
-
-fn read(caller: &mut Caller<'_, GuestState>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
-    let memory = memory(caller)?;
-    let range = guest_range(ptr, len);
-    memory
-        .data(&*caller)
-        .get(range)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
-}
-
-fn read_string(
-    caller: &mut Caller<'_, GuestState>,
-    ptr: i32,
-    len: i32,
-) -> wasmtime::Result<String> {
-    Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
 }
 
 /// Copy a buffer the guest state owns to `ptr` in guest memory. The buffer is taken out for
@@ -327,7 +283,7 @@ fn write_buffer(
     ptr: i32,
     buffer: fn(&mut GuestState) -> &mut Vec<u8>,
 ) -> wasmtime::Result<()> {
-    let memory = memory(caller)?;
+    let memory = guest::exported_memory(caller)?;
     let bytes = std::mem::take(buffer(caller.data_mut()));
     let written = memory.write(&mut *caller, ptr as u32 as usize, &bytes);
     *buffer(caller.data_mut()) = bytes;
@@ -425,12 +381,7 @@ impl WapcInstance {
 
     /// Log records the guest produced since the last call to this method.
     pub fn take_logs(&mut self) -> Vec<GuestLog> {
-        let state = self.store.data_mut();
-        let mut logs = std::mem::take(&mut state.logs);
-        logs.extend(host_capabilities::dropped_logs_record(std::mem::take(
-            &mut state.dropped_logs,
-        )));
-        logs
+        self.store.data_mut().logs.take()
     }
 
     /// What the guest wrote to stdout and stderr so far (captured, never printed by default).

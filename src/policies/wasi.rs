@@ -9,13 +9,13 @@
 //! capabilities as waPC's `__host_call`, with the return code inverted (0 = success) and the
 //! reply appended to stdin.
 
-use wasmtime::{Caller, Extern, InstancePre, Linker, Store, Trap};
+use wasmtime::{Caller, InstancePre, Linker, Store, Trap};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{Guest, PreparedGuest, parse_answer};
-use super::host_capabilities::{self, GuestLog, HostCall};
+use super::guest::{self, Guest, PreparedGuest, parse_answer, read, read_string};
+use super::host_capabilities::{self, GuestLog, GuestLogs, HostCall};
 use super::policy::LoadError;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
 use super::runtime::{Limits, MemoryCap, PolicyRuntime};
@@ -33,9 +33,7 @@ struct WasiState {
     wasi: WasiP1Ctx,
     memory_cap: MemoryCap,
     stdin: SharedStdin,
-    logs: Vec<GuestLog>,
-    /// Log records not kept (see `host_capabilities::cap_logs`).
-    dropped_logs: usize,
+    logs: GuestLogs,
 }
 
 /// Link a compiled WASI command: WASI preview1 and the host-call import.
@@ -48,11 +46,7 @@ pub(crate) fn prepare(
             "it does not export `_start`, so it is not a WASI command (executionMode: wasi)".into(),
         ));
     }
-    let mut linker = Linker::new(runtime.engine());
-    link(&mut linker).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-    let pre = linker
-        .instantiate_pre(module)
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let pre = guest::link_module(runtime, module, link)?;
     Ok(Box::new(WasiModule { pre }))
 }
 
@@ -94,28 +88,8 @@ fn host_call(
         Ok(reply) => (0, reply),
         Err(error) => (1, error.into_bytes()),
     };
-    host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
     state.stdin.append(&reply);
     Ok(code)
-}
-
-fn read(caller: &mut Caller<'_, WasiState>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
-    let memory = caller
-        .get_export("memory")
-        .and_then(Extern::into_memory)
-        .ok_or_else(|| wasmtime::Error::msg("the policy does not export its `memory`"))?;
-    // Pointers and lengths are unsigned 32-bit values passed as `i32`.
-    let start = ptr as u32 as usize;
-    let end = start + len as u32 as usize;
-    memory
-        .data(&*caller)
-        .get(start..end)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
-}
-
-fn read_string(caller: &mut Caller<'_, WasiState>, ptr: i32, len: i32) -> wasmtime::Result<String> {
-    Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
 }
 
 /// A linked WASI command.
@@ -166,8 +140,7 @@ impl WasiGuest {
             wasi,
             memory_cap: MemoryCap::new(self.limits.memory),
             stdin,
-            logs: Vec::new(),
-            dropped_logs: 0,
+            logs: GuestLogs::default(),
         };
         let mut store = Store::new(self.pre.module().engine(), state);
         store.limiter(|state| &mut state.memory_cap);
@@ -178,10 +151,6 @@ impl WasiGuest {
                 .get_typed_func::<(), ()>(&mut store, "_start")?
                 .call(&mut store, ())
         });
-        self.logs.append(&mut store.data_mut().logs);
-        self.logs.extend(host_capabilities::dropped_logs_record(
-            store.data().dropped_logs,
-        ));
         let error_text = String::from_utf8_lossy(&stderr.contents())
             .trim()
             .to_string();
@@ -190,16 +159,15 @@ impl WasiGuest {
             Err(error) if error.downcast_ref::<I32Exit>().is_some_and(|e| e.0 == 0) => None,
             Err(error) => Some(error),
         };
+        if error.is_none() && !error_text.is_empty() {
+            // Kubewarden logs a successful command's stderr as a warning.
+            store.data_mut().logs.push(GuestLog {
+                level: "warning".into(),
+                message: error_text.clone(),
+            });
+        }
+        self.logs.extend(store.data_mut().logs.take());
         let Some(error) = error else {
-            if !error_text.is_empty() {
-                // Kubewarden logs a successful command's stderr as a warning.
-                self.logs.push(GuestLog {
-                    level: "warning".into(),
-                    message: error_text,
-                });
-                // Up to 1 MiB of stderr would otherwise become one log record.
-                host_capabilities::cap_logs(&mut self.logs, &mut 0);
-            }
             return Ok(Run::Success(stdout.contents().to_vec()));
         };
         // A timeout or the memory cap is the host's verdict, whatever the guest printed.

@@ -5,49 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-/// What one run printed and how it ended.
-#[derive(Debug)]
-pub struct Measured {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Measured {
-    /// Fail with the whole output unless the exit code is `code`.
-    #[track_caller]
-    pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code; stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Fail with the whole output unless `needle` is in stdout.
-    #[track_caller]
-    pub fn expect(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout.contains(needle),
-            "expected {needle:?} in stdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    /// Fail with the whole output when `needle` is in stdout.
-    #[track_caller]
-    pub fn reject(&self, needle: &str) -> &Self {
-        assert!(
-            !self.stdout.contains(needle),
-            "did not expect {needle:?} in stdout:\n{}",
-            self.stdout
-        );
-        self
-    }
-}
+/// What one run printed and how it ended: the same as every other test's run.
+pub type Measured = crate::support::Run;
 
 /// Run `admit ARGS` in `dir`, killed after `guard`; `marker` picks the line of stdout printed
 /// next to the measurement (the message a user reads first).

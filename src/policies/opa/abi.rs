@@ -13,7 +13,7 @@ use wasmtime::{
 };
 
 use super::builtins::Builtin;
-use crate::policies::host_capabilities::{self, GuestLog};
+use crate::policies::host_capabilities::{GuestLog, GuestLogs};
 use crate::policies::runtime::{Limits, MemoryCap};
 use crate::policies::wapc::{CallError, classify};
 
@@ -30,9 +30,7 @@ pub(super) struct OpaState {
     memory: Option<Memory>,
     exports: Option<Exports>,
     builtins: Arc<BuiltinTable>,
-    logs: Vec<GuestLog>,
-    /// Log records not kept (see `host_capabilities::cap_logs`).
-    dropped_logs: usize,
+    logs: GuestLogs,
 }
 
 /// A failure raised by a host function, with the text a user should read. It is carried
@@ -113,12 +111,10 @@ pub(super) fn link(linker: &mut Linker<OpaState>) -> wasmtime::Result<()> {
         "opa_println",
         |mut caller: Caller<'_, OpaState>, addr: i32| -> wasmtime::Result<()> {
             let message = read_c_string(&caller, addr)?;
-            let state = caller.data_mut();
-            state.logs.push(GuestLog {
+            caller.data_mut().logs.push(GuestLog {
                 level: "info".into(),
                 message,
             });
-            host_capabilities::cap_logs(&mut state.logs, &mut state.dropped_logs);
             Ok(())
         },
     )?;
@@ -290,8 +286,7 @@ impl OpaInstance {
             memory: None,
             exports: None,
             builtins,
-            logs: Vec::new(),
-            dropped_logs: 0,
+            logs: GuestLogs::default(),
         };
         let mut store = Store::new(linked.module.engine(), state);
         store.limiter(|state| &mut state.memory_cap);
@@ -393,12 +388,7 @@ impl OpaInstance {
 
     /// Log records the module printed since the last call of this method.
     pub(super) fn take_logs(&mut self) -> Vec<GuestLog> {
-        let state = self.store.data_mut();
-        let mut logs = std::mem::take(&mut state.logs);
-        logs.extend(host_capabilities::dropped_logs_record(std::mem::take(
-            &mut state.dropped_logs,
-        )));
-        logs
+        self.store.data_mut().logs.take()
     }
 
     /// Run `f` against the guest under a fresh deadline (one per host operation, so one
