@@ -92,10 +92,45 @@ pub(crate) fn read<T>(
 }
 
 /// [`read`], as text: lossy rather than a trap, since a garbled name is still worth showing.
-pub(crate) fn read_string<T>(
+fn read_string<T>(
     caller: &mut wasmtime::Caller<'_, T>,
     ptr: i32,
     len: i32,
 ) -> wasmtime::Result<String> {
     Ok(String::from_utf8_lossy(&read(caller, ptr, len)?).into_owned())
+}
+
+/// A host call's four buffers copied out of guest memory: waPC's `__host_call` and WASI's
+/// `host.call` pass the same eight arguments, pointer and length of binding, namespace,
+/// operation and payload.
+pub(crate) struct HostCallArgs {
+    binding: String,
+    namespace: String,
+    operation: String,
+    payload: Vec<u8>,
+}
+
+impl HostCallArgs {
+    /// Read the buffers the eight arguments point at.
+    pub(crate) fn read<T>(
+        caller: &mut wasmtime::Caller<'_, T>,
+        [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len]: [i32; 8],
+    ) -> wasmtime::Result<Self> {
+        Ok(HostCallArgs {
+            binding: read_string(caller, bd_ptr, bd_len)?,
+            namespace: read_string(caller, ns_ptr, ns_len)?,
+            operation: read_string(caller, op_ptr, op_len)?,
+            payload: read(caller, ptr, len)?,
+        })
+    }
+
+    /// The call, for `host_capabilities::dispatch`.
+    pub(crate) fn call(&self) -> super::host_capabilities::HostCall<'_> {
+        super::host_capabilities::HostCall {
+            binding: &self.binding,
+            namespace: &self.namespace,
+            operation: &self.operation,
+            payload: &self.payload,
+        }
+    }
 }

@@ -10,8 +10,8 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{self, Guest, PreparedGuest, parse_answer, read, read_string};
-use super::host_capabilities::{self, GuestLog, GuestLogs, HostCall};
+use super::guest::{self, Guest, HostCallArgs, PreparedGuest, parse_answer, read};
+use super::host_capabilities::{self, GuestLog, GuestLogs};
 use super::policy::LoadError;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
 use super::runtime::{Limits, MemoryCap, PolicyRuntime};
@@ -204,20 +204,14 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
          ptr: i32,
          len: i32|
          -> wasmtime::Result<i32> {
-            let binding = read_string(&mut caller, bd_ptr, bd_len)?;
-            let namespace = read_string(&mut caller, ns_ptr, ns_len)?;
-            let operation = read_string(&mut caller, op_ptr, op_len)?;
-            let payload = read(&mut caller, ptr, len)?;
+            let args = HostCallArgs::read(
+                &mut caller,
+                [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len],
+            )?;
             let state = caller.data_mut();
             state.host_response.clear();
             state.host_error.clear();
-            let call = HostCall {
-                binding: &binding,
-                namespace: &namespace,
-                operation: &operation,
-                payload: &payload,
-            };
-            let answer = host_capabilities::dispatch(&call, &mut state.logs);
+            let answer = host_capabilities::dispatch(&args.call(), &mut state.logs);
             match answer {
                 Ok(response) => {
                     state.host_response = response;

@@ -14,8 +14,8 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{self, Guest, PreparedGuest, parse_answer, read, read_string};
-use super::host_capabilities::{self, GuestLog, GuestLogs, HostCall};
+use super::guest::{self, Guest, HostCallArgs, PreparedGuest, parse_answer};
+use super::host_capabilities::{self, GuestLog, GuestLogs};
 use super::policy::LoadError;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
 use super::runtime::{Limits, MemoryCap, PolicyRuntime};
@@ -73,18 +73,12 @@ fn host_call(
     ptr: i32,
     len: i32,
 ) -> wasmtime::Result<i32> {
-    let binding = read_string(&mut caller, bd_ptr, bd_len)?;
-    let namespace = read_string(&mut caller, ns_ptr, ns_len)?;
-    let operation = read_string(&mut caller, op_ptr, op_len)?;
-    let payload = read(&mut caller, ptr, len)?;
-    let call = HostCall {
-        binding: &binding,
-        namespace: &namespace,
-        operation: &operation,
-        payload: &payload,
-    };
+    let args = HostCallArgs::read(
+        &mut caller,
+        [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len],
+    )?;
     let state = caller.data_mut();
-    let (code, reply) = match host_capabilities::dispatch(&call, &mut state.logs) {
+    let (code, reply) = match host_capabilities::dispatch(&args.call(), &mut state.logs) {
         Ok(reply) => (0, reply),
         Err(error) => (1, error.into_bytes()),
     };
