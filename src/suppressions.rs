@@ -302,10 +302,11 @@ pub fn audit(
             let message = if ran(id) {
                 match suppression.line {
                     Some(line) => format!(
-                        "{written} for {id} silences nothing: no {id} finding starts on line {}",
+                        "{written}{}: no {id} finding starts on line {}",
+                        silences_nothing(id),
                         line + 1
                     ),
-                    None => format!("{written} for {id} silences nothing on this object"),
+                    None => format!("{written}{} on this object", silences_nothing(id)),
                 }
             } else if !known(id) {
                 format!(
@@ -315,13 +316,27 @@ pub fn audit(
                 continue;
             };
             findings.push(
-                Finding::new(FindingKind::Warning, "unused-suppression", message)
+                Finding::new(FindingKind::Warning, UNUSED, message)
                     .at(at("unused"))
                     .with_help("remove it, or move it to the line the finding is on"),
             );
         }
     }
     findings
+}
+
+/// The source of the warning that a suppression silenced nothing.
+const UNUSED: &str = "unused-suppression";
+
+/// The words that say a suppression for `id` silenced nothing, in both of its messages.
+fn silences_nothing(id: &str) -> String {
+    format!(" for {id} silences nothing")
+}
+
+/// Whether `finding` is this module's warning that a suppression for policy `id` silenced
+/// nothing: such a warning is only true if the policy ran to the end.
+pub fn audits(finding: &Finding, id: &str) -> bool {
+    finding.source == UNUSED && finding.message.contains(&silences_nothing(id))
 }
 
 #[cfg(test)]

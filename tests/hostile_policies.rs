@@ -123,8 +123,11 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
 
 const SPIN: &str = "(loop $spin (br $spin))";
 
+/// What admit says of a policy it stopped after a timeout.
+const HUNG: &str = "hostile: exceeded its 2 s time limit; admit stopped running this policy after its first timeout and left out everything it found in this run";
+
 #[test]
-fn an_infinite_loop_in_validate_times_out_at_each_object() {
+fn an_infinite_loop_in_validate_stops_the_policy_after_its_first_timeout() {
     let (_dir, path) = scratch();
     let module = build(
         &path,
@@ -135,11 +138,70 @@ fn an_infinite_loop_in_validate_times_out_at_each_object() {
         },
     );
     let run = run_hostile("infinite loop in validate", &module, &[]);
-    assert_contained(&run, "hostile: policy failed: exceeded its 2 s time limit");
-    run.expect(
-        "admit discarded this instance of the policy; its next evaluation starts a fresh one",
-    )
-    .expect("[fixtures/manifests/services.yaml:");
+    assert_contained(&run, HUNG);
+    // One error for the policy, not one per object.
+    run.reject("policy failed")
+        .reject("while evaluating this object");
+}
+
+#[test]
+fn a_policy_that_hangs_on_every_object_costs_one_timeout_not_one_per_object() {
+    let (_dir, path) = scratch();
+    let module = build(
+        &path,
+        "hostile",
+        &Guest {
+            validate: SPIN,
+            ..Guest::default()
+        },
+    );
+    // 300 Pods and web.yaml's Deployment: waiting out a 1 s deadline on each would take 150 s on two threads, beyond
+    // the hang guard; stopping the policy at its first timeout takes about a second.
+    let inputs = path.join("pods");
+    std::fs::create_dir(&inputs).unwrap();
+    for file in 0..30 {
+        let pods: Vec<String> = (0..10)
+            .map(|pod| {
+                format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{file}-{pod}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
+                )
+            })
+            .collect();
+        std::fs::write(inputs.join(format!("pods-{file}.yaml")), pods.join("---\n")).unwrap();
+    }
+    std::fs::copy(root().join(WEB), inputs.join("web.yaml")).unwrap();
+    let inputs = inputs.display().to_string();
+    let privileged = policy("privileged");
+    let run = run_measured(
+        "infinite loop in validate, 300 objects",
+        &root(),
+        &[
+            "check",
+            &inputs,
+            "--no-cache",
+            "--isolated",
+            "--policy-timeout",
+            "1",
+            "--policy",
+            &privileged,
+            "--policy",
+            &module,
+        ],
+        Duration::from_secs(60),
+        "hostile:",
+    );
+    run.code(2)
+        .expect("hostile: exceeded its 1 s time limit; admit stopped running this policy")
+        .expect("privileged: container \"log-shipper\" must not be privileged");
+    // The summary counts only the policy that is reported (privileged, once an object), and
+    // only its rejection.
+    let summary = run.summary();
+    assert!(
+        summary.starts_with(
+            "Checked 31 files, 301 objects, 1 policy, 301 evaluations: 1 rejected, 1 error"
+        ),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -592,6 +654,16 @@ fn a_hostile_mix_gives_the_same_output_with_1_and_4_threads() {
             ..Guest::default()
         },
     );
+    // A policy that spins on every object: it is stopped at its first timeout, which comes
+    // after a different number of evaluations on each thread count, and all it did is left out.
+    let spinning = build(
+        &path,
+        "spinning",
+        &Guest {
+            validate: SPIN,
+            ..Guest::default()
+        },
+    );
     let inputs = path.join("inputs");
     std::fs::create_dir(&inputs).unwrap();
     for (name, text) in [
@@ -641,6 +713,10 @@ fn a_hostile_mix_gives_the_same_output_with_1_and_4_threads() {
                 &privileged,
                 "--policy",
                 &trapping,
+                "--policy",
+                &spinning,
+                "--policy-timeout",
+                "1",
             ],
             HANG_GUARD,
             "\"summary\"",
@@ -659,5 +735,6 @@ fn a_hostile_mix_gives_the_same_output_with_1_and_4_threads() {
         "{one}"
     );
     assert!(one.contains("duplicate key"), "{one}");
+    assert!(one.contains("exceeded its 1 s time limit"), "{one}");
     assert_eq!(one, report("4"), "output differs between 1 and 4 threads");
 }

@@ -9,7 +9,7 @@ use super::policy_set::{Policy, Workers};
 use crate::documents::Loaded;
 use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, ObjectRef};
-use crate::policies::{Builtin, PolicyRuntime};
+use crate::policies::{Builtin, CallError, PolicyRuntime};
 use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
 use crate::source::SourceFile;
 use crate::suppressions;
@@ -26,18 +26,15 @@ const FRESH_INSTANCE: &str =
 pub struct FileResult {
     /// Findings about this file, suppressed ones marked.
     pub findings: Vec<Finding>,
-    /// Guest log lines, in evaluation order.
-    pub logs: Vec<String>,
+    /// Guest log lines, in evaluation order, each with the index of its policy in the run.
+    pub logs: Vec<(usize, String)>,
     /// Kubernetes objects found.
     pub objects: usize,
     /// Documents without apiVersion/kind.
     pub skipped_documents: usize,
-    /// Policy evaluations.
-    pub evaluations: usize,
-    /// Evaluations that rejected their object.
-    pub rejected: usize,
-    /// Evaluations that would have changed their object.
-    pub mutated: usize,
+    /// What each policy did here, by its index in the run. Kept per policy so that the run can
+    /// leave out a policy it stopped (see `Policy::is_hung`) from every count.
+    pub tallies: Vec<Tally>,
     /// Whether this came from the result cache.
     pub cached: bool,
     /// Whether a policy that could not be used applied to one of the file's objects; such a
@@ -45,19 +42,23 @@ pub struct FileResult {
     pub applied_broken: bool,
 }
 
+/// One policy's evaluations in one file.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
+    /// Evaluations made.
+    pub evaluations: usize,
+    /// Evaluations that rejected their object.
+    pub rejected: usize,
+    /// Evaluations that would have changed their object.
+    pub mutated: usize,
+}
+
 impl FileResult {
     /// The result of a file that could not be read: only the error.
     pub fn failed(error: Finding) -> Self {
         FileResult {
             findings: vec![error],
-            logs: Vec::new(),
-            objects: 0,
-            skipped_documents: 0,
-            evaluations: 0,
-            rejected: 0,
-            mutated: 0,
-            cached: false,
-            applied_broken: false,
+            ..FileResult::default()
         }
     }
 }
@@ -110,7 +111,13 @@ pub fn check_files<'r>(
     workers: &mut Workers<'r>,
     files: &[FileInput<'_>],
 ) -> Vec<FileResult> {
-    let mut results: Vec<FileResult> = files.iter().map(|_| FileResult::default()).collect();
+    let mut results: Vec<FileResult> = files
+        .iter()
+        .map(|_| FileResult {
+            tallies: vec![Tally::default(); context.policies.len()],
+            ..FileResult::default()
+        })
+        .collect();
     // Which policies saw an object of each file: their compile-or-settings verdict is known by
     // the end of the batch, whatever other threads do, so audits stay deterministic.
     let mut applied: Vec<HashSet<usize>> = files.iter().map(|_| HashSet::new()).collect();
@@ -362,6 +369,12 @@ fn evaluate<'r>(
     result: &mut FileResult,
 ) {
     let policy = &context.policies[index];
+    if policy.is_hung() {
+        // Its findings are left out of the run; this file's result must not be cached
+        // without them.
+        result.applied_broken = true;
+        return;
+    }
     let Some(runtime) = context.runtime else {
         return;
     };
@@ -395,6 +408,11 @@ fn evaluate<'r>(
     };
     let mut instance = match workers.take(index, compiled) {
         Ok(instance) => instance,
+        Err(CallError::Timeout(limit)) => {
+            policy.hang(limit);
+            result.applied_broken = true;
+            return;
+        }
         Err(error) => {
             let finding = Finding::new(
                 FindingKind::Error,
@@ -407,17 +425,19 @@ fn evaluate<'r>(
             return;
         }
     };
-    result.evaluations += 1;
+    let tally = &mut result.tallies[index];
+    tally.evaluations += 1;
     let outcome = instance.validate(payload);
     for log in instance.take_logs() {
         let location = file.location(item.object.node.span.start);
-        result.logs.push(format!(
+        let line = format!(
             "{}: [{}] {} ({}:{location})",
             policy.id,
             log.level,
             log.message,
             file.name()
-        ));
+        );
+        result.logs.push((index, line));
     }
     match outcome {
         Ok(response) => {
@@ -440,11 +460,15 @@ fn evaluate<'r>(
             })
             .collect::<Vec<_>>();
             if !response.accepted {
-                result.rejected += 1;
+                tally.rejected += 1;
             } else if produced.iter().any(|f| f.kind == FindingKind::Mutation) {
-                result.mutated += 1;
+                tally.mutated += 1;
             }
             item.findings.extend(produced);
+        }
+        Err(CallError::Timeout(limit)) => {
+            policy.hang(limit);
+            result.applied_broken = true;
         }
         Err(error) => {
             let finding = Finding::new(

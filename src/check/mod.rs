@@ -25,8 +25,9 @@ use crate::policies::scope::Scope;
 use crate::policies::{Limits, ModuleCache, PolicyRuntime, PolicySource, Settings};
 use crate::requests::ResourceCatalog;
 use crate::source::{SourceFile, Span};
+use crate::suppressions;
 use file_check::{Context, FileResult};
-use policy_set::Workers;
+use policy_set::{Policy, Workers};
 use result_cache::ResultCache;
 
 /// A policy the user asked for, before it is loaded.
@@ -427,10 +428,9 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                 if let Some(progress) = &options.progress {
                     progress.advance();
                 }
-                if let Some(hit) = prepared
-                    .entry
-                    .and_then(|entry| entry.result(&run_key, prepared.file.as_ref()))
-                {
+                if let Some(hit) = prepared.entry.and_then(|entry| {
+                    entry.result(&run_key, prepared.file.as_ref(), policies.len())
+                }) {
                     done[index] = Some(hit);
                     continue;
                 }
@@ -504,17 +504,41 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
     if let Some(progress) = &options.progress {
         progress.finish();
     }
+    // A hung policy's work is left out whole (see `Policy::hang`): its findings, the audits
+    // of suppressions naming it, its logs and its counts.
+    let hung: Vec<bool> = policies.iter().map(Policy::is_hung).collect();
+    let hung_ids: Vec<&str> = policies
+        .iter()
+        .filter(|p| p.is_hung())
+        .map(|p| p.id.as_str())
+        .collect();
+    let is_hung = |index: usize| hung.get(index).copied().unwrap_or(false);
     let mut logs = Vec::new();
     for result in results {
-        findings.extend(result.findings);
-        logs.extend(result.logs);
+        findings.extend(result.findings.into_iter().filter(|finding| {
+            !hung_ids
+                .iter()
+                .any(|id| finding.source == *id || suppressions::audits(finding, id))
+        }));
+        logs.extend(
+            result
+                .logs
+                .into_iter()
+                .filter(|(index, _)| !is_hung(*index))
+                .map(|(_, line)| line),
+        );
         summary.objects += result.objects;
         summary.skipped_documents += result.skipped_documents;
-        summary.evaluations += result.evaluations;
-        summary.rejected += result.rejected;
-        summary.mutated += result.mutated;
+        for (index, tally) in result.tallies.iter().enumerate() {
+            if !is_hung(index) {
+                summary.evaluations += tally.evaluations;
+                summary.rejected += tally.rejected;
+                summary.mutated += tally.mutated;
+            }
+        }
         summary.cached_files += usize::from(result.cached);
     }
+    findings.extend(policies.iter().filter_map(Policy::hung_error));
     // Policies are compiled when an object needs them; one given settings is still checked
     // when none did (or every file came from the result cache), so a mistake in its settings
     // never goes unreported.

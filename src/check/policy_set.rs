@@ -28,6 +28,8 @@ pub struct Policy<'o> {
     /// `None` inside once compiling or validating the settings failed; the error is reported
     /// once, and the policy is skipped for the rest of the run.
     compiled: OnceLock<Option<CompiledPolicy>>,
+    /// Set, to the time limit it ran past, when a call timed out; see [`Policy::hang`].
+    hung: OnceLock<String>,
 }
 
 impl<'o> Policy<'o> {
@@ -71,9 +73,44 @@ impl<'o> Policy<'o> {
             .as_ref()
     }
 
-    /// Whether the policy has been found unusable. Only meaningful after `compiled` was called.
+    /// Whether the policy has been found unusable: it could not be compiled, its settings were
+    /// refused, or it hung. Only meaningful after `compiled` was called.
     pub fn is_broken(&self) -> bool {
-        matches!(self.compiled.get(), Some(None))
+        matches!(self.compiled.get(), Some(None)) || self.is_hung()
+    }
+
+    /// Stop running the policy: a call ran past `limit`. A policy that hangs on one object
+    /// tends to hang on every object like it, and waiting out its deadline on each would cost
+    /// the deadline times the objects, stalling a CI job for hours. So its later evaluations
+    /// are skipped, and the run leaves out everything it found (how much it found before the
+    /// timeout depends on thread timing; the output must not) and reports one error instead.
+    pub fn hang(&self, limit: String) {
+        // Every call has the same deadline, so the first value is as good as any.
+        let _ = self.hung.set(limit);
+    }
+
+    /// Whether a call of the policy timed out; see [`Policy::hang`].
+    pub fn is_hung(&self) -> bool {
+        self.hung.get().is_some()
+    }
+
+    /// The error that replaces everything a hung policy found, `None` if it did not hang.
+    pub fn hung_error(&self) -> Option<Finding> {
+        let limit = self.hung.get()?;
+        Some(
+            Finding::new(
+                FindingKind::Error,
+                self.id.clone(),
+                format!(
+                    "exceeded its {limit} time limit; admit stopped running this policy after its \
+                     first timeout and left out everything it found in this run"
+                ),
+            )
+            .with_help(
+                "find the object it hangs on with `admit run` on single manifests, or raise \
+                 --policy-timeout if it is only slow",
+            ),
+        )
     }
 
     fn compile(&self, runtime: &PolicyRuntime) -> Result<CompiledPolicy, Box<Finding>> {
@@ -242,6 +279,7 @@ fn read(spec: &PolicySpec) -> Result<Policy<'_>, LoadError> {
         bytes,
         metadata,
         compiled: OnceLock::new(),
+        hung: OnceLock::new(),
     })
 }
 

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::file_check::FileResult;
+use super::file_check::{FileResult, Tally};
 use super::policy_set::Policy;
 use crate::findings::{
     Finding, FindingKind, ObjectName, Severity, SourceRef, Suppressed, SuppressionKind,
@@ -45,7 +45,7 @@ use crate::source::{SourceFile, Span};
 const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
 
 /// Bumped when the entry layout changes.
-const FORMAT: &str = "admit-results-v2";
+const FORMAT: &str = "admit-results-v3";
 
 /// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
 /// never trusts what an older one found.
@@ -94,11 +94,16 @@ pub struct Entry {
 impl Entry {
     /// The cached result, when it was found under `run` and fits `file`. Without the file's
     /// text (`None`), only a result with nothing to point at fits.
-    pub fn result(&self, run: &str, file: Option<&SourceFile>) -> Option<FileResult> {
+    pub fn result(
+        &self,
+        run: &str,
+        file: Option<&SourceFile>,
+        policies: usize,
+    ) -> Option<FileResult> {
         if self.run != run {
             return None;
         }
-        self.result.to_result(file)
+        self.result.to_result(file, policies)
     }
 
     /// The CRDs the file defines.
@@ -347,12 +352,12 @@ fn field(hasher: &mut Sha256, bytes: &[u8]) {
 #[derive(Serialize, Deserialize)]
 struct CachedResult {
     findings: Vec<CachedFinding>,
-    logs: Vec<String>,
+    /// With the index of the policy in the run: the run key fixes the policies and their order.
+    logs: Vec<(usize, String)>,
     objects: usize,
     skipped_documents: usize,
-    evaluations: usize,
-    rejected: usize,
-    mutated: usize,
+    /// Only the policies that evaluated something here, by index.
+    tallies: Vec<(usize, Tally)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -430,14 +435,18 @@ impl CachedResult {
             logs: result.logs.clone(),
             objects: result.objects,
             skipped_documents: result.skipped_documents,
-            evaluations: result.evaluations,
-            rejected: result.rejected,
-            mutated: result.mutated,
+            tallies: result
+                .tallies
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|(_, tally)| *tally != Tally::default())
+                .collect(),
         }
     }
 
     /// The result, with every finding tied to `file`; `None` if an entry does not fit it.
-    fn to_result(&self, file: Option<&SourceFile>) -> Option<FileResult> {
+    fn to_result(&self, file: Option<&SourceFile>, policies: usize) -> Option<FileResult> {
         let mut names: HashMap<&CachedObject, Arc<ObjectName>> = HashMap::new();
         let mut findings = Vec::with_capacity(self.findings.len());
         for cached in &self.findings {
@@ -486,14 +495,18 @@ impl CachedResult {
                 },
             });
         }
+        let mut tallies = vec![Tally::default(); policies];
+        for &(index, tally) in &self.tallies {
+            // The run key matched, so the policies are the same; an index beyond them is a
+            // damaged entry.
+            *tallies.get_mut(index)? = tally;
+        }
         Some(FileResult {
             findings,
             logs: self.logs.clone(),
             objects: self.objects,
             skipped_documents: self.skipped_documents,
-            evaluations: self.evaluations,
-            rejected: self.rejected,
-            mutated: self.mutated,
+            tallies,
             cached: true,
             applied_broken: false,
         })
