@@ -175,7 +175,7 @@ fn deployment(docs: &[Document]) -> ObjectRef<'_> {
 /// The Deployment's AdmissionRequest as JSON, as `check` serializes it once for every policy.
 fn deployment_request(docs: &[Document]) -> (AdmissionRequest, Vec<u8>) {
     let catalog = ResourceCatalog::builtin();
-    let built = build_request(&deployment(docs).node.to_json(), &catalog).expect("a valid object");
+    let built = build_request(deployment(docs).node.to_json(), &catalog).expect("a valid object");
     let json = serde_json::to_vec(&built.request).expect("serializable");
     (built.request, json)
 }
@@ -254,14 +254,14 @@ fn requests(c: &mut Criterion) {
         b.iter(|| black_box(object.node).to_json())
     });
     group.bench_function("build_request", |b| {
-        b.iter(|| build_request(black_box(&json), &catalog).expect("valid"))
+        b.iter(|| build_request(black_box(json.clone()), &catalog).expect("valid"))
     });
     group.bench_function("serialize AdmissionRequest", |b| {
         b.iter(|| serde_json::to_vec(black_box(&request)).expect("serializable"))
     });
     group.bench_function("to_json + build_request + serialize", |b| {
         b.iter(|| {
-            let built = build_request(&black_box(object.node).to_json(), &catalog).expect("valid");
+            let built = build_request(black_box(object.node).to_json(), &catalog).expect("valid");
             serde_json::to_vec(&built.request).expect("serializable")
         })
     });

@@ -266,7 +266,6 @@ pub fn from_response(
     file: &SourceFile,
     object: &ObjectRef<'_>,
     name: &Arc<ObjectName>,
-    original: &Json,
     response: &ValidationResponse,
 ) -> Vec<Finding> {
     let source_ref = |span: Span, pointer: Option<String>, label: String| SourceRef {
@@ -306,7 +305,9 @@ pub fn from_response(
             );
         }
     } else if let Some(mutated) = &response.mutated_object {
-        for operation in json_patch::diff(original, mutated).iter() {
+        // Only a mutation needs the object as JSON, to diff against.
+        let original = object.node.to_json();
+        for operation in json_patch::diff(&original, mutated).iter() {
             let (pointer, message) = describe_patch(operation);
             let (span, exact) = locate(file, object, &pointer);
             let label = if exact {

@@ -55,7 +55,7 @@ fn every_corpus_file_loads_or_fails_with_a_diagnostic() {
             let extracted = objects::extract(document);
             skipped += extracted.skipped.len();
             for object in extracted.objects {
-                match build_request(&object.node.to_json(), &catalog) {
+                match build_request(object.node.to_json(), &catalog) {
                     Ok(built) => {
                         objects_loaded += 1;
                         for warning in built.warnings {

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for object in &objects {
         for catalog in [&catalog, &crds] {
-            if let Ok(built) = build_request(object, catalog) {
+            if let Ok(built) = build_request(object.clone(), catalog) {
                 serde_json::to_vec(&built.request).expect("a built request serializes");
             }
         }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::policy_set::{Policy, Workers};
-use crate::documents::Loaded;
+use crate::documents::{Loaded, Node, Value as NodeValue};
 use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, ObjectRef};
 use crate::policies::{Builtin, CallError, PolicyRuntime};
@@ -94,14 +94,29 @@ struct ObjectWork<'a> {
     file: usize,
     object: &'a ObjectRef<'a>,
     name: Arc<ObjectName>,
-    json: serde_json::Value,
-    request: Option<AdmissionRequest>,
-    /// A whole document for raw policies (which get `json` itself), not a Kubernetes object.
+    /// A whole document for raw policies (which get it as it is), not a Kubernetes object.
     raw: bool,
-    /// The request serialized, once, when the first policy wants it.
+    /// The request, its `object` only apiVersion, kind and metadata (see
+    /// [`AdmissionRequest::to_json_with_object`]). Built for one round of objects and
+    /// dropped after it (see [`ROUND`]), like the payload below.
+    request: Option<AdmissionRequest>,
+    /// What the policies get, serialized once, when the first policy wants it.
     request_json: Option<Vec<u8>>,
     findings: Vec<Finding>,
 }
+
+impl ObjectWork<'_> {
+    /// Drop what the policies needed and reports do not: a file of 100,000 documents (or one
+    /// huge document) must not hold every object's request and payload at once.
+    fn release(&mut self) {
+        self.request = None;
+        self.request_json = None;
+    }
+}
+
+/// How many objects are evaluated together: each policy runs on all of them in a row (see
+/// [`check_files`]), and only their JSON and requests are alive at once.
+const ROUND: usize = 256;
 
 /// Check a batch of files. Each policy is evaluated on every object of the batch in a row, not
 /// each object on every policy: a policy's code and instance stay in the CPU's caches, which
@@ -147,39 +162,36 @@ pub fn check_files<'r>(
         document_findings(input, &mut results[index]);
         for extracted in input.extracted {
             for object in &extracted.objects {
-                work.push(prepare(context, index, input.file, object));
+                work.push(ObjectWork::new(index, object, false));
             }
         }
     }
     for (index, document) in &raw_documents {
-        work.push(ObjectWork {
-            file: *index,
-            object: document,
-            name: Arc::new(ObjectName::of(document.node)),
-            json: document.node.to_json(),
-            request: None,
-            raw: true,
-            request_json: None,
-            findings: Vec::new(),
-        });
+        work.push(ObjectWork::new(*index, document, true));
     }
-    for (index, policy) in context.policies.iter().enumerate() {
-        for item in work.iter_mut() {
-            let applies = if policy.is_raw() {
-                item.raw
-            } else {
-                !item.raw
-                    && item
-                        .request
-                        .as_ref()
-                        .is_some_and(|request| policy.applies_to(request))
-            };
-            if applies {
-                applied[item.file].insert(index);
-                let result = &mut results[item.file];
-                evaluate(context, workers, files[item.file].file, index, item, result);
+    for round in work.chunks_mut(ROUND) {
+        for item in round.iter_mut() {
+            prepare(context, files[item.file].file, item);
+        }
+        for (index, policy) in context.policies.iter().enumerate() {
+            for item in round.iter_mut() {
+                let applies = if policy.is_raw() {
+                    item.raw
+                } else {
+                    !item.raw
+                        && item
+                            .request
+                            .as_ref()
+                            .is_some_and(|request| policy.applies_to(request))
+                };
+                if applies {
+                    applied[item.file].insert(index);
+                    let result = &mut results[item.file];
+                    evaluate(context, workers, files[item.file].file, index, item, result);
+                }
             }
         }
+        round.iter_mut().for_each(ObjectWork::release);
     }
     for item in work {
         let input = &files[item.file];
@@ -286,31 +298,32 @@ fn comment_suppressions(
     }
 }
 
-/// An object's name, JSON and request (or why there is none).
-fn prepare<'a>(
-    context: &Context<'_, '_>,
-    file_index: usize,
-    file: &SourceFile,
-    object: &'a ObjectRef<'a>,
-) -> ObjectWork<'a> {
-    let name = Arc::new(ObjectName::of(object.node));
-    let json = object.node.to_json();
-    let mut item = ObjectWork {
-        file: file_index,
-        object,
-        name,
-        json,
-        request: None,
-        raw: false,
-        request_json: None,
-        findings: Vec::new(),
-    };
-    match build_request(&item.json, context.catalog) {
+impl<'a> ObjectWork<'a> {
+    /// An object (or raw document) to check, not yet prepared.
+    fn new(file: usize, object: &'a ObjectRef<'a>, raw: bool) -> Self {
+        ObjectWork {
+            file,
+            object,
+            name: Arc::new(ObjectName::of(object.node)),
+            raw,
+            request: None,
+            request_json: None,
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// Build an object's request (or say why there is none). Raw documents need nothing.
+fn prepare(context: &Context<'_, '_>, file: &SourceFile, item: &mut ObjectWork<'_>) {
+    if item.raw {
+        return;
+    }
+    match build_request(request_object(item.object.node), context.catalog) {
         Ok(built) => {
             for warning in built.warnings {
                 let finding = Finding::new(FindingKind::Warning, "request", warning).at(at_object(
                     file,
-                    &item,
+                    item,
                     "this object",
                 ));
                 item.findings.push(finding);
@@ -319,11 +332,26 @@ fn prepare<'a>(
         }
         Err(error) => {
             let finding = Finding::new(FindingKind::Error, "invalid-object", error.to_string())
-                .at(at_object(file, &item, "this object"));
+                .at(at_object(file, item, "this object"));
             item.findings.push(finding);
         }
     }
-    item
+}
+
+/// What a request holds of an object: its apiVersion, kind and metadata, all that building the
+/// request, matching rules and scoping read. The whole object is written from the tree when a
+/// policy wants it. A root that is not a mapping is kept whole, for `build_request` to refuse.
+fn request_object(node: &Node) -> serde_json::Value {
+    match &node.value {
+        NodeValue::Mapping(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .filter(|entry| matches!(entry.key.as_str(), "apiVersion" | "kind" | "metadata"))
+                .map(|entry| (entry.key.clone(), entry.value.to_json()))
+                .collect(),
+        ),
+        _ => node.to_json(),
+    }
 }
 
 /// A reference to the object as a whole: its name, else its first line.
@@ -383,9 +411,13 @@ fn evaluate<'r>(
     };
     if item.request_json.is_none() {
         // A raw policy's request is the document itself.
-        let serialized = match (&item.request, item.raw) {
-            (_, true) => serde_json::to_vec(&item.json),
-            (Some(request), false) => serde_json::to_vec(request),
+        let node = item.object.node;
+        // JSON is about as long as the YAML it comes from; the request's other fields add
+        // about half a kilobyte.
+        let size_hint = node.span.end.saturating_sub(node.span.start) + 1024;
+        let serialized = match (&mut item.request, item.raw) {
+            (_, true) => serde_json::to_vec(node),
+            (Some(request), false) => request.to_json_with_object(node, size_hint),
             (None, false) => return,
         };
         match serialized {
@@ -445,20 +477,14 @@ fn evaluate<'r>(
             // trapped may have left its memory inconsistent.
             workers.put_back(index, instance);
             let severity = policy.spec.severity;
-            let produced = findings::from_response(
-                &policy.id,
-                file,
-                item.object,
-                &item.name,
-                &item.json,
-                &response,
-            )
-            .into_iter()
-            .map(|f| match (f.kind, severity) {
-                (FindingKind::Rejection, Some(severity)) => f.with_severity(severity),
-                _ => f,
-            })
-            .collect::<Vec<_>>();
+            let produced =
+                findings::from_response(&policy.id, file, item.object, &item.name, &response)
+                    .into_iter()
+                    .map(|f| match (f.kind, severity) {
+                        (FindingKind::Rejection, Some(severity)) => f.with_severity(severity),
+                        _ => f,
+                    })
+                    .collect::<Vec<_>>();
             if !response.accepted {
                 tally.rejected += 1;
             } else if produced.iter().any(|f| f.kind == FindingKind::Mutation) {

@@ -129,7 +129,7 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
         });
     }
     let request = if manifest {
-        let built = build_request(&document, &ResourceCatalog::builtin()).map_err(|e| {
+        let built = build_request(document, &ResourceCatalog::builtin()).map_err(|e| {
             miette!(
                 "cannot build an AdmissionRequest from {}: {e}",
                 path.display()

@@ -1,5 +1,6 @@
 //! The JSON kubectl would send for a node.
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number};
 
 use super::{Node, Value};
@@ -29,6 +30,38 @@ impl Node {
                     .map(|entry| (entry.key.clone(), entry.value.to_json()))
                     .collect::<Map<_, _>>(),
             ),
+        }
+    }
+}
+
+/// Writes exactly what [`Node::to_json`] would hold, without building it: a request is
+/// serialized straight from the document tree, so a large object never exists a third time in
+/// memory (text, tree, JSON), and the copy costs nothing when no policy wants the object.
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.value {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(flag) => serializer.serialize_bool(*flag),
+            Value::Int(int) => serializer.serialize_i64(*int),
+            Value::UInt(uint) => serializer.serialize_u64(*uint),
+            Value::Float(float) => float_to_json(*float).serialize(serializer),
+            Value::String(text) => serializer.serialize_str(text),
+            Value::Sequence(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Mapping(entries) => {
+                // `load` refuses duplicate keys, so no entry overrides another as it would in
+                // a `Map`.
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for entry in entries {
+                    map.serialize_entry(&entry.key, &entry.value)?;
+                }
+                map.end()
+            }
         }
     }
 }
@@ -70,5 +103,24 @@ mod tests {
         );
         assert_eq!(node(Value::Float(1e21)).to_json(), json!(1e21));
         assert_eq!(node(Value::Float(f64::NAN)).to_json(), json!(null));
+    }
+
+    #[test]
+    fn serializing_a_node_writes_its_json() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/manifests/web.yaml"
+        ))
+        .expect("fixture");
+        let extra = "a: {yes: 1.0, 1: [~, 2e3, -7, 18446744073709551615, 'x']}\nb: &m {c: 1}\nd: {<<: *m, e: 2}\n";
+        for text in [text.as_str(), extra] {
+            let loaded = crate::documents::load(text);
+            assert!(!loaded.documents.is_empty());
+            for document in &loaded.documents {
+                let direct = serde_json::to_string(&document.root).expect("serializes");
+                let via_value = serde_json::to_string(&document.root.to_json()).expect("json");
+                assert_eq!(direct, via_value);
+            }
+        }
     }
 }

@@ -291,6 +291,11 @@ proptest! {
         prop_assert_eq!(loaded.documents.len(), 1);
         let document = loaded.documents.remove(0);
         prop_assert_eq!(document.root.to_json(), want.clone(), "loading {:?}", text);
+        // Requests are serialized from the tree itself: it must write the same JSON.
+        prop_assert_eq!(
+            serde_json::to_string(&document.root).ok(),
+            serde_json::to_string(&want).ok()
+        );
         let whole = load_single(&text[document.span.start..document.span.end])?;
         prop_assert_eq!(whole.to_json(), want.clone());
 

@@ -38,6 +38,12 @@ pub trait Guest: Send {
     fn take_logs(&mut self) -> Vec<GuestLog> {
         Vec::new()
     }
+
+    /// The bytes of linear memory the instance holds between calls (0 for a mode that starts
+    /// afresh on every call).
+    fn memory_size(&self) -> usize {
+        0
+    }
 }
 
 /// Parse a guest's JSON answer to `operation`, or say that it was not one.

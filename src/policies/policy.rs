@@ -277,6 +277,11 @@ impl PolicyInstance<'_> {
     pub fn take_logs(&mut self) -> Vec<super::host_capabilities::GuestLog> {
         self.guest.take_logs()
     }
+
+    /// The bytes of linear memory the instance keeps between calls.
+    pub fn memory_size(&self) -> usize {
+        self.guest.memory_size()
+    }
 }
 
 #[cfg(test)]

@@ -142,11 +142,17 @@ fn start_epoch_ticker(engine: &Engine) {
 pub(crate) struct MemoryCap {
     max: usize,
     pub(crate) denied: bool,
+    /// The largest linear memory granted so far, in bytes (wasm memories never shrink).
+    pub(crate) size: usize,
 }
 
 impl MemoryCap {
     pub(crate) fn new(max: usize) -> Self {
-        MemoryCap { max, denied: false }
+        MemoryCap {
+            max,
+            denied: false,
+            size: 0,
+        }
     }
 
     /// The cap in MiB, for messages.
@@ -164,6 +170,9 @@ impl ResourceLimiter for MemoryCap {
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.max;
         self.denied |= !allowed;
+        if allowed {
+            self.size = self.size.max(desired);
+        }
         Ok(allowed)
     }
 

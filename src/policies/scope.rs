@@ -169,7 +169,7 @@ mod tests {
     use crate::requests::{ResourceCatalog, build_request};
 
     fn request(object: Json) -> AdmissionRequest {
-        build_request(&object, &ResourceCatalog::builtin())
+        build_request(object, &ResourceCatalog::builtin())
             .expect("request builds")
             .request
     }

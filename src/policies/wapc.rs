@@ -13,11 +13,14 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 use super::guest::{self, Guest, HostCallArgs, PreparedGuest, parse_answer, read};
 use super::host_capabilities::{self, GuestLog, GuestLogs};
 use super::policy::LoadError;
-use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
+use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload_parts};
 use super::runtime::{Limits, MemoryCap, PolicyRuntime};
 
 /// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
 const CAPTURED_OUTPUT: usize = 1024 * 1024;
+
+/// The largest payload buffer an instance keeps for reuse between calls.
+const KEPT_PAYLOAD: usize = 1024 * 1024;
 
 /// The largest response admit accepts from a guest. A mutated object is at most a few MiB (the
 /// API server stores objects of up to 1.5 MiB); anything bigger is a broken or hostile policy,
@@ -135,8 +138,8 @@ impl Guest for WapcInstance {
         request_json: &[u8],
         settings_json: &[u8],
     ) -> Result<ValidationResponse, CallError> {
-        let payload = validation_payload(request_json, settings_json);
-        parse_answer("validate", &self.call("validate", &payload)?)
+        let payload = validation_payload_parts(request_json, settings_json);
+        parse_answer("validate", &self.call_parts("validate", &payload)?)
     }
 
     fn validate_settings(
@@ -151,6 +154,10 @@ impl Guest for WapcInstance {
 
     fn take_logs(&mut self) -> Vec<GuestLog> {
         WapcInstance::take_logs(self)
+    }
+
+    fn memory_size(&self) -> usize {
+        self.store.data().memory_cap.size
     }
 }
 
@@ -333,11 +340,22 @@ impl WapcInstance {
 
     /// Call `operation` with `payload` and return the guest's response bytes.
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, CallError> {
+        self.call_parts(operation, &[payload])
+    }
+
+    /// Call `operation` with the concatenation of `parts` as its payload.
+    pub fn call_parts(&mut self, operation: &str, parts: &[&[u8]]) -> Result<Vec<u8>, CallError> {
         let state = self.store.data_mut();
         state.operation.clear();
         state.operation.extend_from_slice(operation.as_bytes());
         state.payload.clear();
-        state.payload.extend_from_slice(payload);
+        state
+            .payload
+            .reserve_exact(parts.iter().map(|part| part.len()).sum());
+        for part in parts {
+            state.payload.extend_from_slice(part);
+        }
+        let payload_len = state.payload.len();
         state.guest_response = None;
         state.oversized_response = None;
         state.guest_error = None;
@@ -345,14 +363,20 @@ impl WapcInstance {
         state.host_error.clear();
         let op_len = i32::try_from(operation.len())
             .map_err(|_| CallError::Trap("operation name too long".into()))?;
-        let msg_len = i32::try_from(payload.len())
+        let msg_len = i32::try_from(payload_len)
             .map_err(|_| CallError::Trap("request larger than 2 GiB".into()))?;
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
         let result = self
             .guest_call
             .call(&mut self.store, (op_len, msg_len))
-            .map_err(|e| classify(&self.store.data().memory_cap, &self.limits, e))?;
+            .map_err(|e| classify(&self.store.data().memory_cap, &self.limits, e));
         let state = self.store.data_mut();
+        // The guest has its copy; an instance kept for the next object should not also keep
+        // the buffer of a huge one.
+        if state.payload.capacity() > KEPT_PAYLOAD {
+            state.payload = Vec::new();
+        }
+        let result = result?;
         if result == 0 {
             return Err(CallError::Guest(state.guest_error.take().unwrap_or_else(
                 || "the policy failed without an error message".into(),

@@ -164,6 +164,41 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+impl AdmissionRequest {
+    /// The request as JSON, with `object` written from `object` instead of the one it holds.
+    ///
+    /// `admit check` keeps only an object's apiVersion, kind and metadata in its requests (all
+    /// that matching and scoping read) and writes the whole object straight from the document
+    /// tree when a policy wants it, so a large object is never copied into a JSON tree.
+    ///
+    /// `size_hint` is the expected length: a buffer that grows by doubling would hold up to
+    /// three times a large object's JSON at its last step.
+    pub fn to_json_with_object<O: Serialize>(
+        &mut self,
+        object: &O,
+        size_hint: usize,
+    ) -> serde_json::Result<Vec<u8>> {
+        #[derive(Serialize)]
+        struct WithObject<'a, O> {
+            #[serde(flatten)]
+            request: &'a AdmissionRequest,
+            object: &'a O,
+        }
+        // Out of the way while writing, so that `object` is not written twice.
+        let held = self.object.take();
+        let mut json = Vec::with_capacity(size_hint);
+        let written = serde_json::to_writer(
+            &mut json,
+            &WithObject {
+                request: self,
+                object,
+            },
+        );
+        self.object = held;
+        written.map(|()| json)
+    }
+}
+
 /// A request built from a manifest, with what the user should know about how it was built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuiltRequest {
@@ -232,12 +267,14 @@ pub enum RequestError {
 ///   absent for cluster-scoped kinds (a namespace set on one adds a warning);
 /// * `operation` is CREATE, `userInfo` is [`default_user_info`], and `object` is `object`
 ///   verbatim.
+///
+/// `object` is moved in, not copied: a large object would otherwise live twice in memory.
 pub fn build_request(
-    object: &Value,
+    object: Value,
     catalog: &ResourceCatalog,
 ) -> Result<BuiltRequest, RequestError> {
     let fields = object.as_object().ok_or(RequestError::NotAMapping {
-        found: describe(object),
+        found: describe(&object),
     })?;
     let api_version = required_str(fields.get("apiVersion"), "apiVersion")?;
     let kind = required_str(fields.get("kind"), "kind")?;
@@ -295,7 +332,7 @@ pub fn build_request(
         version: version.to_string(),
         resource: resolution.plural,
     };
-    let request = AdmissionRequest {
+    let mut request = AdmissionRequest {
         uid: REQUEST_UID.to_string(),
         kind: gvk.clone(),
         resource: gvr.clone(),
@@ -307,11 +344,13 @@ pub fn build_request(
         namespace: namespace.map(str::to_string),
         operation: Operation::Create,
         user_info: default_user_info(),
-        object: Some(object.clone()),
+        // Moved in below, once nothing borrows from it.
+        object: None,
         old_object: None,
         dry_run: None,
         options: None,
     };
+    request.object = Some(object);
     Ok(BuiltRequest { request, warnings })
 }
 
@@ -382,7 +421,7 @@ mod tests {
     use super::*;
 
     fn build(object: Value) -> BuiltRequest {
-        match build_request(&object, &ResourceCatalog::builtin()) {
+        match build_request(object, &ResourceCatalog::builtin()) {
             Ok(built) => built,
             Err(error) => panic!("{error}"),
         }
@@ -500,7 +539,7 @@ mod tests {
             "kind": "Octopus",
             "metadata": {"name": "paul"}
         });
-        let built = build_request(&octopus, &catalog).expect("builds");
+        let built = build_request(octopus, &catalog).expect("builds");
         assert!(built.warnings.is_empty(), "{:?}", built.warnings);
         assert_eq!(built.request.resource.resource, "octopi");
         assert_eq!(built.request.resource.group, "example.com");
@@ -665,13 +704,17 @@ mod tests {
             ),
         ];
         for (object, expected) in cases {
-            assert_eq!(build_request(&object, &catalog), Err(expected), "{object}");
+            assert_eq!(
+                build_request(object.clone(), &catalog),
+                Err(expected),
+                "{object}"
+            );
         }
     }
 
     #[test]
     fn errors_tell_the_user_what_to_write() {
-        let error = build_request(&json!({"kind": "Pod"}), &ResourceCatalog::builtin())
+        let error = build_request(json!({"kind": "Pod"}), &ResourceCatalog::builtin())
             .expect_err("no apiVersion");
         assert_eq!(
             error.to_string(),

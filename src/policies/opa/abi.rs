@@ -391,6 +391,11 @@ impl OpaInstance {
         self.store.data_mut().logs.take()
     }
 
+    /// The bytes of `env.memory` granted so far.
+    pub(super) fn memory_size(&self) -> usize {
+        self.store.data().memory_cap.size
+    }
+
     /// Run `f` against the guest under a fresh deadline (one per host operation, so one
     /// evaluation, pushes included, gets one time limit), turning failures into [`CallError`]s.
     fn call<R>(

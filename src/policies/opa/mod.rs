@@ -136,6 +136,10 @@ impl Guest for OpaGuest {
     fn take_logs(&mut self) -> Vec<GuestLog> {
         self.instance.take_logs()
     }
+
+    fn memory_size(&self) -> usize {
+        self.instance.memory_size()
+    }
 }
 
 #[cfg(test)]
