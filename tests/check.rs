@@ -722,3 +722,39 @@ fn settings_are_validated_even_when_no_object_needs_the_policy() {
     .expect("image-registries: invalid settings: allowed must list at least one registry prefix")
     .expect("0 evaluations");
 }
+
+/// A custom resource, and the CRD that defines it in three spellings: plain YAML, and JSON
+/// whose kind is written with an escape (which admit must still find before checking).
+const OCTOPUS: &str = "apiVersion: example.com/v1\nkind: Octopus\nmetadata: {name: paul}\n";
+const OCTOPUS_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: octopi.example.com}\nspec:\n  group: example.com\n  scope: Cluster\n  names: {kind: Octopus, plural: octopi}\n";
+const OCTOPUS_CRD_ESCAPED: &str = r#"{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResource\u0044efinition", "metadata": {"name": "octopi.example.com"}, "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Octopus", "plural": "octopi"}}}"#;
+
+#[test]
+fn a_crd_in_another_checked_file_defines_its_kind() {
+    let guessed = "unknown kind example.com/v1 Octopus: guessed resource";
+    let alone = scratch(&[("octopus.yaml", OCTOPUS)]);
+    admit_in(
+        alone.path(),
+        &["check", ".", "--isolated", "--no-cache"],
+        None,
+    )
+    .expect(guessed);
+    for (name, crd) in [("crd.yaml", OCTOPUS_CRD), ("crd.json", OCTOPUS_CRD_ESCAPED)] {
+        let dir = scratch(&[("octopus.yaml", OCTOPUS), (name, crd)]);
+        let run = admit_in(
+            dir.path(),
+            &["check", ".", "--isolated", "--no-cache"],
+            None,
+        );
+        run.reject(guessed);
+        // Cluster-scoped by its CRD: a namespace on it is ignored, and said so.
+        let namespaced = OCTOPUS.replace("{name: paul}", "{name: paul, namespace: sea}");
+        let dir = scratch(&[("octopus.yaml", &namespaced), (name, crd)]);
+        admit_in(
+            dir.path(),
+            &["check", ".", "--isolated", "--no-cache"],
+            None,
+        )
+        .expect("example.com/v1 Octopus \"paul\" is cluster-scoped; metadata.namespace is ignored");
+    }
+}

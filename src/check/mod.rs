@@ -308,8 +308,9 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
         .as_ref()
         .map(|c| ResultCache::open(c.dir(), &inputs));
 
-    // Phase 1: read every file, and parse those the result cache does not know; the catalog
-    // needs every CRD before any request is built, and a known file's CRDs are in its entry.
+    // Phase 1: read every file, and parse those the result cache does not know that may
+    // define a CRD; the catalog needs every CRD before any request is built, and a known
+    // file's CRDs are in its entry.
     // A file the cache knows unchanged by its size and time is not hashed, and not even read
     // when its result points at nothing in it.
     let read: Vec<Result<Prepared<'_>, Box<Finding>>> = inputs
@@ -346,6 +347,9 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
             };
             let (crds, loaded) = match entry {
                 Some(entry) => (entry.crds(), None),
+                // Parsed in phase 2, with its batch, so that a large repository's trees are
+                // not all alive at once.
+                None if !may_define_crd(file.text()) => (Vec::new(), None),
                 None => {
                     let loaded = documents::load(file.text());
                     (crds_in(&loaded), Some(loaded))
@@ -600,6 +604,13 @@ fn read_input(input: &inputs::Input) -> Result<SourceFile, Box<Finding>> {
 
 /// Every CustomResourceDefinition among a file's objects teaches the catalog its kind's plural
 /// and scope, so custom resources get the same exact requests built-in kinds get.
+/// Whether `text` could define a CustomResourceDefinition, which the catalog needs before
+/// any file is checked. A kind is written out in full unless escaped (`\u0044`, or a
+/// double-quoted line break), and every escape needs a backslash.
+fn may_define_crd(text: &str) -> bool {
+    text.contains("CustomResourceDefinition") || text.contains('\\')
+}
+
 fn crds_in(loaded: &Loaded) -> Vec<serde_json::Value> {
     loaded
         .documents
