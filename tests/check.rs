@@ -758,3 +758,62 @@ fn a_crd_in_another_checked_file_defines_its_kind() {
         .expect("example.com/v1 Octopus \"paul\" is cluster-scoped; metadata.namespace is ignored");
     }
 }
+
+#[test]
+fn files_a_hung_policy_skipped_are_not_cached_without_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejection = r#"{"accepted":false,"message":"rejected by picky"}"#;
+    // Rejects every object, but spins on a payload over 2,000 bytes.
+    let body = format!(
+        "(if (i32.gt_u (local.get $msg_len) (i32.const 2000)) (then (loop $spin (br $spin)))) \
+         (call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
+        rejection.len()
+    );
+    let picky = wat_module(dir.path(), "picky", &body, rejection);
+    let pod = |name: &str, padding: usize| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{pad: '{}'}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n",
+            "x".repeat(padding)
+        )
+    };
+    let inputs = tempfile::tempdir().unwrap();
+    std::fs::write(inputs.path().join("a.yaml"), pod("a", 3000)).unwrap();
+    std::fs::write(inputs.path().join("b.yaml"), pod("b", 0)).unwrap();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let check = || {
+        admit_in(
+            inputs.path(),
+            &[
+                "check",
+                ".",
+                "-j",
+                "1",
+                "--isolated",
+                "--cache-dir",
+                cache,
+                "--policy",
+                &picky,
+                "--policy-timeout",
+                "0.3",
+            ],
+            None,
+        )
+    };
+    // a.yaml comes first and hangs the policy; b.yaml is then skipped.
+    check()
+        .code(2)
+        .expect("picky: exceeded its 0.3 s time limit")
+        .reject("rejected by picky");
+    // Once a.yaml no longer hangs it, both files are rejected: b.yaml was not cached as if
+    // the policy had nothing to say about it.
+    std::fs::write(inputs.path().join("a.yaml"), pod("a", 0)).unwrap();
+    let run = check();
+    run.code(1).reject("time limit");
+    assert_eq!(
+        run.stdout.matches("× picky: rejected by picky").count(),
+        2,
+        "{}",
+        run.stdout
+    );
+}

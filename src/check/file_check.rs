@@ -219,7 +219,7 @@ pub fn check_files<'r>(
         result.findings.extend(findings);
     }
     for ((input, result), applied) in files.iter().zip(&mut results).zip(&applied) {
-        result.applied_broken = applied
+        result.applied_broken |= applied
             .iter()
             .any(|&index| context.policies[index].is_broken());
         if context.suppressions {
