@@ -14,7 +14,7 @@ use admit::documents::{self, Document};
 use admit::findings;
 use admit::objects::{self, ObjectRef};
 use admit::policies::{Builtin, CompiledPolicy, Limits, PolicyRuntime, Settings};
-use admit::requests::{AdmissionRequest, ResourceCatalog, build_request};
+use admit::requests::{AdmissionRequest, ResourceCatalog, build_request, object_header};
 use admit::source::SourceFile;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -253,7 +253,7 @@ fn requests(c: &mut Criterion) {
     group.bench_function("Node::to_json", |b| {
         b.iter(|| black_box(object.node).to_json())
     });
-    group.bench_function("build_request", |b| {
+    group.bench_function("build_request (with a copy of the object)", |b| {
         b.iter(|| build_request(black_box(json.clone()), &catalog).expect("valid"))
     });
     group.bench_function("serialize AdmissionRequest", |b| {
@@ -263,6 +263,20 @@ fn requests(c: &mut Criterion) {
         b.iter(|| {
             let built = build_request(black_box(object.node).to_json(), &catalog).expect("valid");
             serde_json::to_vec(&built.request).expect("serializable")
+        })
+    });
+    // What `check` does: a request from the object's header, the object written from the tree.
+    group.bench_function("object_header + build_request (check)", |b| {
+        b.iter(|| build_request(object_header(black_box(object.node)), &catalog).expect("valid"))
+    });
+    group.bench_function("to_json_with_object from the tree (check)", |b| {
+        let mut request = build_request(object_header(object.node), &catalog)
+            .expect("valid")
+            .request;
+        b.iter(|| {
+            request
+                .to_json_with_object(black_box(object.node), 4096)
+                .expect("serializable")
         })
     });
     group.finish();

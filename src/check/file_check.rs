@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::policy_set::{Policy, Workers};
-use crate::documents::{Loaded, Node, Value as NodeValue};
+use crate::documents::Loaded;
 use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, ObjectRef};
 use crate::policies::{Builtin, CallError, PolicyRuntime};
-use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
+use crate::requests::{AdmissionRequest, ResourceCatalog, build_request, object_header};
 use crate::source::SourceFile;
 use crate::suppressions;
 
@@ -318,7 +318,7 @@ fn prepare(context: &Context<'_, '_>, file: &SourceFile, item: &mut ObjectWork<'
     if item.raw {
         return;
     }
-    match build_request(request_object(item.object.node), context.catalog) {
+    match build_request(object_header(item.object.node), context.catalog) {
         Ok(built) => {
             for warning in built.warnings {
                 let finding = Finding::new(FindingKind::Warning, "request", warning).at(at_object(
@@ -335,22 +335,6 @@ fn prepare(context: &Context<'_, '_>, file: &SourceFile, item: &mut ObjectWork<'
                 .at(at_object(file, item, "this object"));
             item.findings.push(finding);
         }
-    }
-}
-
-/// What a request holds of an object: its apiVersion, kind and metadata, all that building the
-/// request, matching rules and scoping read. The whole object is written from the tree when a
-/// policy wants it. A root that is not a mapping is kept whole, for `build_request` to refuse.
-fn request_object(node: &Node) -> serde_json::Value {
-    match &node.value {
-        NodeValue::Mapping(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .filter(|entry| matches!(entry.key.as_str(), "apiVersion" | "kind" | "metadata"))
-                .map(|entry| (entry.key.clone(), entry.value.to_json()))
-                .collect(),
-        ),
-        _ => node.to_json(),
     }
 }
 

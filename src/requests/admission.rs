@@ -8,6 +8,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::catalog::{ResolutionSource, ResourceCatalog};
+use crate::documents::{Node, Value as NodeValue};
 
 /// The `uid` of every request admit builds: the one `kwctl scaffold admission-request` uses,
 /// so requests and responses compare equal with kwctl's.
@@ -196,6 +197,23 @@ impl AdmissionRequest {
         );
         self.object = held;
         written.map(|()| json)
+    }
+}
+
+/// What `admit check` gives [`build_request`] of an object: its apiVersion, kind and metadata,
+/// all that building the request, matching rules and scoping read. The whole object is written
+/// from the tree when a policy wants it ([`AdmissionRequest::to_json_with_object`]). A root
+/// that is not a mapping is kept whole, for `build_request` to refuse.
+pub fn object_header(node: &Node) -> serde_json::Value {
+    match &node.value {
+        NodeValue::Mapping(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .filter(|entry| matches!(entry.key.as_str(), "apiVersion" | "kind" | "metadata"))
+                .map(|entry| (entry.key.clone(), entry.value.to_json()))
+                .collect(),
+        ),
+        _ => node.to_json(),
     }
 }
 

@@ -9,6 +9,6 @@ mod catalog;
 pub use admission::{
     AdmissionRequest, BuiltRequest, DEFAULT_GROUPS, DEFAULT_USERNAME, GroupVersionKind,
     GroupVersionResource, Operation, REQUEST_UID, RequestError, UserInfo, build_request,
-    default_user_info,
+    default_user_info, object_header,
 };
 pub use catalog::{Resolution, ResolutionSource, ResourceCatalog};
