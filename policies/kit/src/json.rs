@@ -20,20 +20,31 @@ use serde_json::{Number, Value};
 
 /// One value of the flat list. A container is followed by its contents (an object by key and
 /// value in turn) and records the position just past them.
+///
+/// Nothing here owns memory, so dropping the list is one deallocation rather than a walk over
+/// every entry: a string with escapes, decoded, lives in [`Json::decoded`] instead.
 #[derive(Debug, Clone)]
 enum Entry<'t> {
     Null,
     Bool(bool),
     Number(Number),
-    String(Cow<'t, str>),
-    Array { end: usize },
-    Object { end: usize },
+    String(&'t str),
+    /// The index of the string in [`Json::decoded`].
+    Decoded(usize),
+    Array {
+        end: usize,
+    },
+    Object {
+        end: usize,
+    },
 }
 
 /// A parsed JSON document, borrowing its strings from the text when it can.
 #[derive(Debug, Clone)]
 pub struct Json<'t> {
     entries: Vec<Entry<'t>>,
+    /// The strings that had escapes, decoded.
+    decoded: Vec<String>,
 }
 
 impl<'t> Json<'t> {
@@ -45,7 +56,7 @@ impl<'t> Json<'t> {
     /// The document's top-level value.
     pub fn root(&self) -> Node<'_> {
         Node {
-            entries: &self.entries,
+            json: self,
             index: 0,
         }
     }
@@ -56,21 +67,38 @@ impl Default for Json<'_> {
     fn default() -> Self {
         Json {
             entries: vec![Entry::Null],
+            decoded: Vec::new(),
         }
     }
 }
 
 impl<'de: 't, 't> de::Deserialize<'de> for Json<'t> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A Deployment's object has about 150 values; starting there saves the early regrowths.
-        let mut entries = Vec::with_capacity(128);
-        Builder(&mut entries).deserialize(deserializer)?;
-        Ok(Json { entries })
+        // A Deployment's object has about 160 keys and values (1.5 KB of JSON): room for that
+        // saves copying the list as it grows.
+        let mut json = Json {
+            entries: Vec::with_capacity(256),
+            decoded: Vec::new(),
+        };
+        Builder(&mut json).deserialize(deserializer)?;
+        Ok(json)
     }
 }
 
 /// Appends the value it is given to the list (serde's visitor and seed in one).
-struct Builder<'b, 't>(&'b mut Vec<Entry<'t>>);
+struct Builder<'b, 't>(&'b mut Json<'t>);
+
+impl<'t> Builder<'_, 't> {
+    fn push(&mut self, entry: Entry<'t>) {
+        self.0.entries.push(entry);
+    }
+
+    fn push_decoded(&mut self, decoded: String) {
+        let index = self.0.decoded.len();
+        self.0.decoded.push(decoded);
+        self.push(Entry::Decoded(index));
+    }
+}
 
 impl<'de: 't, 't> DeserializeSeed<'de> for Builder<'_, 't> {
     type Value = ();
@@ -87,8 +115,8 @@ impl<'de: 't, 't> Visitor<'de> for Builder<'_, 't> {
         formatter.write_str("any JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.push(Entry::Null);
+    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
+        self.push(Entry::Null);
         Ok(())
     }
 
@@ -96,65 +124,68 @@ impl<'de: 't, 't> Visitor<'de> for Builder<'_, 't> {
         self.visit_unit()
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.0.push(Entry::Bool(v));
+    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<(), E> {
+        self.push(Entry::Bool(v));
         Ok(())
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.0.push(Entry::Number(v.into()));
+    fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<(), E> {
+        self.push(Entry::Number(v.into()));
         Ok(())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.0.push(Entry::Number(v.into()));
+    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
+        self.push(Entry::Number(v.into()));
         Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+    fn visit_f64<E: de::Error>(mut self, v: f64) -> Result<(), E> {
         // As `Value` does: a float JSON cannot hold becomes null.
-        self.0
-            .push(Number::from_f64(v).map_or(Entry::Null, Entry::Number));
+        self.push(Number::from_f64(v).map_or(Entry::Null, Entry::Number));
         Ok(())
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.0.push(Entry::String(Cow::Borrowed(v)));
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<(), E> {
+        self.push(Entry::String(v));
         Ok(())
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
         // Only a string with escapes arrives here: it had to be decoded into a buffer.
-        self.0.push(Entry::String(Cow::Owned(v.to_string())));
+        self.push_decoded(v.to_string());
         Ok(())
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
-        self.0.push(Entry::String(Cow::Owned(v)));
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<(), E> {
+        self.push_decoded(v);
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let at = self.0.len();
-        self.0.push(Entry::Array { end: 0 });
+        let entries = &mut self.0.entries;
+        let at = entries.len();
+        entries.push(Entry::Array { end: 0 });
         while seq.next_element_seed(Builder(self.0))?.is_some() {}
-        self.0[at] = Entry::Array { end: self.0.len() };
+        let end = self.0.entries.len();
+        self.0.entries[at] = Entry::Array { end };
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let at = self.0.len();
-        self.0.push(Entry::Object { end: 0 });
+        let entries = &mut self.0.entries;
+        let at = entries.len();
+        entries.push(Entry::Object { end: 0 });
         while map.next_key_seed(Key(self.0))?.is_some() {
             map.next_value_seed(Builder(self.0))?;
         }
-        self.0[at] = Entry::Object { end: self.0.len() };
+        let end = self.0.entries.len();
+        self.0.entries[at] = Entry::Object { end };
         Ok(())
     }
 }
 
 /// Appends an object's key: serde_json hands keys to a string visitor.
-struct Key<'b, 't>(&'b mut Vec<Entry<'t>>);
+struct Key<'b, 't>(&'b mut Json<'t>);
 
 impl<'de: 't, 't> DeserializeSeed<'de> for Key<'_, 't> {
     type Value = ();
@@ -167,16 +198,18 @@ impl<'de: 't, 't> DeserializeSeed<'de> for Key<'_, 't> {
 /// One value of a [`Json`] document. Cheap to copy; everything it returns borrows the document.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
-    entries: &'a [Entry<'a>],
+    json: &'a Json<'a>,
     index: usize,
 }
 
 impl<'a> Node<'a> {
+    #[inline]
     fn entry(&self) -> &'a Entry<'a> {
-        &self.entries[self.index]
+        &self.json.entries[self.index]
     }
 
     /// The position just past this value and everything in it.
+    #[inline]
     fn end(&self) -> usize {
         match self.entry() {
             Entry::Array { end } | Entry::Object { end } => *end,
@@ -184,9 +217,10 @@ impl<'a> Node<'a> {
         }
     }
 
+    #[inline]
     fn at(&self, index: usize) -> Node<'a> {
         Node {
-            entries: self.entries,
+            json: self.json,
             index,
         }
     }
@@ -194,10 +228,21 @@ impl<'a> Node<'a> {
     /// The member `key` of an object (the last one when the key is repeated); `None` for a
     /// missing key or a value that is not an object. As `Value::get` with a string index.
     pub fn get(self, key: &str) -> Option<Node<'a>> {
-        self.as_object()?
-            .filter(|(k, _)| *k == key)
-            .last()
-            .map(|(_, value)| value)
+        // A plain loop rather than `as_object().filter().last()`: at opt-level "s" the adapters
+        // stay calls, and the checks do dozens of lookups per request.
+        let Entry::Object { end } = *self.entry() else {
+            return None;
+        };
+        let mut found = None;
+        let mut at = self.index + 1;
+        while at < end {
+            let value = self.at(at + 1);
+            if self.at(at).as_str() == Some(key) {
+                found = Some(value);
+            }
+            at = value.end();
+        }
+        found
     }
 
     /// The value at an RFC 6901 JSON Pointer from this one (`""` is this value), as
@@ -225,29 +270,35 @@ impl<'a> Node<'a> {
     }
 
     /// Whether this is `null`.
+    #[inline]
     pub fn is_null(self) -> bool {
         matches!(self.entry(), Entry::Null)
     }
 
     /// Whether this is an object.
+    #[inline]
     pub fn is_object(self) -> bool {
         matches!(self.entry(), Entry::Object { .. })
     }
 
     /// Whether this is an array.
+    #[inline]
     pub fn is_array(self) -> bool {
         matches!(self.entry(), Entry::Array { .. })
     }
 
     /// The string, unescaped; `None` for any other type.
+    #[inline]
     pub fn as_str(self) -> Option<&'a str> {
-        match self.entry() {
+        match *self.entry() {
             Entry::String(s) => Some(s),
+            Entry::Decoded(index) => Some(&self.json.decoded[index]),
             _ => None,
         }
     }
 
     /// The boolean; `None` for any other type.
+    #[inline]
     pub fn as_bool(self) -> Option<bool> {
         match self.entry() {
             Entry::Bool(b) => Some(*b),
@@ -270,6 +321,7 @@ impl<'a> Node<'a> {
         self.number()?.as_f64()
     }
 
+    #[inline]
     fn number(self) -> Option<&'a Number> {
         match self.entry() {
             Entry::Number(n) => Some(n),
@@ -319,7 +371,9 @@ impl<'a> Node<'a> {
             Entry::Null => Value::Null,
             Entry::Bool(b) => Value::Bool(*b),
             Entry::Number(n) => Value::Number(n.clone()),
-            Entry::String(s) => Value::String(s.to_string()),
+            Entry::String(_) | Entry::Decoded(_) => {
+                Value::String(self.as_str().unwrap_or_default().to_string())
+            }
             Entry::Array { .. } => self
                 .as_array()
                 .into_iter()
@@ -367,6 +421,7 @@ pub struct Items<'a> {
 impl<'a> Iterator for Items<'a> {
     type Item = Node<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Node<'a>> {
         if self.node.index >= self.end {
             return None;
@@ -387,6 +442,7 @@ pub struct Members<'a> {
 impl<'a> Iterator for Members<'a> {
     type Item = (&'a str, Node<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<(&'a str, Node<'a>)> {
         if self.node.index >= self.end {
             return None;
