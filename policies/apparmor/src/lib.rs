@@ -4,8 +4,9 @@
 //! `securityContext.appArmorProfile.type` field (pod and containers) and the older
 //! `container.apparmor.security.beta.kubernetes.io/<container>` pod annotation.
 
-use admit_policy_kit::{NoSettings, Owner, Request, Violations, escape, pod_spec_pointer, shown};
-use serde_json::Value;
+use admit_policy_kit::{
+    NoSettings, Node, Owner, Request, Violations, escape, pod_spec_pointer, shown,
+};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -49,7 +50,12 @@ fn annotations(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     let base = format!("{pod}/metadata/annotations");
-    let Some(annotations) = request.object.pointer(&base).and_then(Value::as_object) else {
+    // In key order, as the violations came when the annotations were a `serde_json::Value`.
+    let Some(annotations) = request
+        .object
+        .pointer(&base)
+        .and_then(Node::as_sorted_object)
+    else {
         return;
     };
     let spec = request.pod_spec();
@@ -84,7 +90,7 @@ fn annotations(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

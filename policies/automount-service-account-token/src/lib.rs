@@ -3,8 +3,7 @@
 //! ServiceAccount; most workloads never call the Kubernetes API, and a mounted token is the
 //! first thing an attacker inside the container uses.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -12,7 +11,7 @@ admit_policy_kit::register!(NoSettings, check);
 fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     if request.group.is_empty() && request.kind == "ServiceAccount" {
         let pointer = "/automountServiceAccountToken";
-        let message = match request.object.pointer(pointer).and_then(Value::as_bool) {
+        let message = match request.object.pointer(pointer).and_then(Node::as_bool) {
             Some(false) => return,
             Some(true) => {
                 "ServiceAccount mounts its token into every pod that uses it; \
@@ -34,7 +33,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     let relative = "/automountServiceAccountToken";
     // The pod spec is written at a different path in each kind; name it as the user sees it.
     let path = spec.pointer.trim_start_matches('/').replace('/', ".");
-    let message = match spec.get(relative).and_then(Value::as_bool) {
+    let message = match spec.get(relative).and_then(Node::as_bool) {
         Some(false) => return,
         Some(true) => format!(
             "{path}.automountServiceAccountToken is true; set it to false and mount a \
@@ -54,7 +53,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Violation;
     use admit_policy_kit::testing::{request, violations};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(object: Value) -> Vec<Violation> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();

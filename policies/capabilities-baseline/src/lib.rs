@@ -2,8 +2,7 @@
 //! container runtime's default set widens what a compromised process can do to the node; every
 //! entry of `securityContext.capabilities.add` must be one of the baseline set.
 
-use admit_policy_kit::{NoSettings, Request, Violations, shown};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations, shown};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -34,7 +33,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     for container in spec.containers() {
         let added = container
             .get("/securityContext/capabilities/add")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .into_iter()
             .flatten();
         for (index, capability) in added.enumerate() {
@@ -57,7 +56,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

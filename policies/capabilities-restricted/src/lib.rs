@@ -1,8 +1,7 @@
 //! `capabilities-restricted`: Pod Security Standards, restricted. Every container must drop
 //! `ALL` capabilities and may add back only `NET_BIND_SERVICE`.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -20,9 +19,9 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     }
     for container in spec.containers() {
         let label = container.label();
-        let dropped: Vec<&Value> = container
+        let dropped: Vec<Node<'_>> = container
             .get(DROP)
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .into_iter()
             .flatten()
             .collect();
@@ -45,7 +44,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 ),
             }
         }
-        let added = container.get(ADD).and_then(Value::as_array);
+        let added = container.get(ADD).and_then(Node::as_array);
         for (index, capability) in added.into_iter().flatten().enumerate() {
             if capability.as_str() != Some("NET_BIND_SERVICE") {
                 let name = capability
@@ -66,7 +65,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

@@ -2,9 +2,8 @@
 //! permission on every resource: whoever holds a subject's credentials owns the cluster.
 //! Subjects that must have it (break-glass groups) can be allowed by name.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -54,12 +53,12 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
         request
             .object
             .pointer(&format!("/roleRef/{field}"))
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
     };
     if role_ref("name") != Some("cluster-admin") || role_ref("kind") != Some("ClusterRole") {
         return;
     }
-    let subjects = request.object.get("subjects").and_then(Value::as_array);
+    let subjects = request.object.get("subjects").and_then(Node::as_array);
     let denied: Vec<String> = subjects
         .into_iter()
         .flatten()
@@ -82,14 +81,14 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 }
 
 /// A subject's identity as `allowed_subjects` names it, and as a message names it.
-fn describe(subject: &Value, binding_namespace: &str) -> Option<(String, String)> {
-    let kind = subject.get("kind").and_then(Value::as_str)?;
-    let name = subject.get("name").and_then(Value::as_str)?;
+fn describe(subject: Node<'_>, binding_namespace: &str) -> Option<(String, String)> {
+    let kind = subject.get("kind").and_then(Node::as_str)?;
+    let name = subject.get("name").and_then(Node::as_str)?;
     if kind == "ServiceAccount" {
         // A RoleBinding's ServiceAccount subject defaults to the binding's namespace.
         let namespace = subject
             .get("namespace")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .filter(|ns| !ns.is_empty())
             .unwrap_or(binding_namespace);
         let id = format!("{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}");
@@ -103,7 +102,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::testing::{request, violations};
     use admit_policy_kit::{Settings as _, Violation};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(object: Value, kind: &str, namespace: &str, allowed: &[&str]) -> Vec<Violation> {
         let settings = Settings {

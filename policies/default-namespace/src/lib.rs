@@ -3,9 +3,8 @@
 //! them. A manifest without a namespace goes wherever `kubectl -n` sends it, which is fine
 //! unless the `require_namespace` setting asks for every object to name its namespace.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -27,7 +26,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
     if request.namespace.is_empty() || (request.group.is_empty() && request.kind == "Namespace") {
         return;
     }
-    match request.object.pointer(POINTER).and_then(Value::as_str) {
+    match request.object.pointer(POINTER).and_then(Node::as_str) {
         Some("default") => violations.add(
             POINTER,
             format!(
@@ -53,7 +52,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Violation;
     use admit_policy_kit::testing::{request, violations};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(object: Value, kind: &str, namespace: &str, require_namespace: bool) -> Vec<Violation> {
         let settings = Settings { require_namespace };

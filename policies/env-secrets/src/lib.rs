@@ -7,8 +7,7 @@
 //! are written by hand rather than with a regex crate to keep the module small. Messages never
 //! repeat the value.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -18,10 +17,10 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     for container in spec.containers() {
-        let env = container.get("/env").and_then(Value::as_array);
+        let env = container.get("/env").and_then(Node::as_array);
         for (index, var) in env.into_iter().flatten().enumerate() {
-            let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
-            let Some(value) = var.get("value").and_then(Value::as_str) else {
+            let name = var.get("name").and_then(Node::as_str).unwrap_or_default();
+            let Some(value) = var.get("value").and_then(Node::as_str) else {
                 continue;
             };
             let what = match value_shape(value) {
@@ -224,7 +223,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Violation;
     use admit_policy_kit::testing::{request, violations};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run_check(object: Value, kind: &str) -> Vec<Violation> {
         violations(check, &request(kind, &object, &NoSettings {}))

@@ -2,8 +2,7 @@
 //! process ID or IPC namespace can see and reach what other pods and the node itself keep
 //! private; `hostNetwork`, `hostPID` and `hostIPC` must be unset or `false`.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -21,7 +20,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     };
     for (field, what) in NAMESPACES {
         let relative = format!("/{field}");
-        if spec.get(&relative).and_then(Value::as_bool) == Some(true) {
+        if spec.get(&relative).and_then(Node::as_bool) == Some(true) {
             violations.add(
                 spec.pointer(&relative),
                 format!("pod must not share {what} ({field}: true)"),
@@ -34,7 +33,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

@@ -2,8 +2,7 @@
 //! file system to the pod (its container runtime socket, kubelet credentials, other pods' data);
 //! `spec.volumes[*].hostPath` must be unset.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -19,9 +18,9 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         };
         let name = volume
             .get("name")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .unwrap_or_default();
-        let message = match host_path.get("path").and_then(Value::as_str) {
+        let message = match host_path.get("path").and_then(Node::as_str) {
             Some(path) => {
                 format!("volume \"{name}\" must not mount a host path (hostPath: {path})")
             }
@@ -35,7 +34,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

@@ -2,9 +2,8 @@
 //! interface, bypassing network policies and pinning the pod to nodes where the port is free;
 //! `ports[*].hostPort` must be unset or `0`, or one of the ports the settings allow.
 
-use admit_policy_kit::{Request, Settings, Violations};
+use admit_policy_kit::{Node, Request, Settings, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(HostPorts, check);
@@ -48,11 +47,11 @@ fn check(request: &Request<'_, HostPorts>, violations: &mut Violations) {
     for container in spec.containers() {
         let ports = container
             .get("/ports")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .into_iter()
             .flatten();
         for (index, port) in ports.enumerate() {
-            let Some(host_port) = port.get("hostPort").and_then(Value::as_i64) else {
+            let Some(host_port) = port.get("hostPort").and_then(Node::as_i64) else {
                 continue;
             };
             // 0 is the API's "no host port".
@@ -74,7 +73,7 @@ fn check(request: &Request<'_, HostPorts>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value, settings: &HostPorts) -> Vec<(String, String)> {
         findings(check, kind, &object, settings)

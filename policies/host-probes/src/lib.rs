@@ -3,7 +3,6 @@
 //! any address the node can reach, so the field must be unset or empty.
 
 use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -27,11 +26,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         for (handler, name) in HANDLERS {
             for action in ACTIONS {
                 let field = format!("{handler}/{action}/host");
-                let host = match container.get(&field) {
-                    None | Some(Value::Null) => continue,
-                    Some(Value::String(host)) if host.is_empty() => continue,
-                    Some(Value::String(host)) => host.clone(),
-                    Some(other) => other.to_string(),
+                let Some(value) = container.get(&field).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                let host = match value.as_str() {
+                    Some("") => continue,
+                    Some(host) => host.to_string(),
+                    None => value.to_string(),
                 };
                 violations.add(
                     container.pointer(&field),

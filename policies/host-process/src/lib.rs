@@ -2,8 +2,7 @@
 //! directly on the node with the host's privileges; `securityContext.windowsOptions.hostProcess`
 //! must be unset or `false` for the pod and for every container.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -16,7 +15,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     for owner in spec.owners() {
-        if owner.get(HOST_PROCESS).and_then(Value::as_bool) == Some(true) {
+        if owner.get(HOST_PROCESS).and_then(Node::as_bool) == Some(true) {
             let what = if owner.is_pod() { "pod" } else { "container" };
             violations.add(
                 owner.pointer(HOST_PROCESS),
@@ -34,7 +33,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

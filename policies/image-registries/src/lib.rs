@@ -3,9 +3,8 @@
 //! Docker Hub's short names are expanded first (`nginx` is `docker.io/library/nginx`), so a
 //! prefix cannot be bypassed by leaving the registry out.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -80,7 +79,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
     };
     let allowed = &request.settings.allowed;
     for container in spec.containers() {
-        let Some(image) = container.get("/image").and_then(Value::as_str) else {
+        let Some(image) = container.get("/image").and_then(Node::as_str) else {
             continue;
         };
         let repository = repository(image);
@@ -102,7 +101,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Settings as _;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(allowed: &[&str], images: &[&str]) -> Vec<(String, String)> {
         let settings = Settings {

@@ -2,9 +2,8 @@
 //! or a digest, so that what runs is what was reviewed and a rollback returns to the same bits.
 //! With `require_digest`, only a digest will do.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -41,7 +40,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
         return;
     };
     for container in spec.containers() {
-        let Some(image) = container.get("/image").and_then(Value::as_str) else {
+        let Some(image) = container.get("/image").and_then(Node::as_str) else {
             continue;
         };
         let label = container.label();
@@ -68,7 +67,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(settings: Settings, object: Value) -> Vec<(String, String)> {
         findings(check, "Pod", &object, &settings)

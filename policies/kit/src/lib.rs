@@ -5,6 +5,12 @@
 //!   custom section;
 //! - [`validate_settings`]: settings parsed with serde, errors turned into `{"valid": false}`
 //!   with a message a user can act on;
+//! - [`validate`]: the request decoded without building a `serde_json::Value`: only its kind,
+//!   namespace and object are read (the object into a [`Json`] document, its strings borrowed
+//!   from the request), and everything else is skipped;
+//! - [`Node`]: a value of the object, with the accessors the checks used on `serde_json::Value`
+//!   (`get`, `pointer`, `as_str`, `as_bool`, numbers, `as_array`, `as_object`, `Display`) and the
+//!   same answers;
 //! - [`Request`], [`PodSpec`] and [`Container`]: the pod spec of every workload kind and each
 //!   container of all three lists, with JSON Pointers to them;
 //! - [`Violations`]: the rejection, with admit's `violations` extension (one JSON Pointer per
@@ -15,9 +21,13 @@
 //! - with the `testing` feature (enable it only under `[dev-dependencies]`), [`testing`]: run a
 //!   check on an object in a unit test and get its findings.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+
+mod json;
+pub use json::{Items, Json, Members, Node};
 
 pub use kubewarden_policy_sdk as sdk;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
@@ -104,7 +114,7 @@ fn serde_message(error: &serde_json::Error) -> String {
 /// What a policy's check receives.
 pub struct Request<'a, S> {
     /// The object under review (`request.object`).
-    pub object: &'a Value,
+    pub object: Node<'a>,
     /// Its kind, e.g. `Deployment`.
     pub kind: &'a str,
     /// Its group, `""` for the core group.
@@ -127,7 +137,7 @@ impl<'a, S> Request<'a, S> {
     pub fn name(&self) -> &'a str {
         self.object
             .pointer("/metadata/name")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .unwrap_or_default()
     }
 }
@@ -137,16 +147,15 @@ pub type Check<S> = fn(&Request<'_, S>, &mut Violations);
 
 /// The `validate` waPC handler: parse the request, run `check`, answer.
 pub fn validate<S: Settings>(payload: &[u8], check: Check<S>) -> CallResult {
-    #[derive(serde::Deserialize)]
-    struct Payload<S> {
-        request: sdk::request::KubernetesAdmissionRequest,
-        settings: S,
-    }
-    let payload: Payload<S> = serde_json::from_slice(payload)
+    // Checked once here, UTF-8 lets serde_json borrow each string without checking it again
+    // (`from_slice` checks string by string: a twentieth of the time of a call).
+    let text = std::str::from_utf8(payload)
+        .map_err(|e| format!("cannot read the request: it is not UTF-8 ({e})"))?;
+    let payload: Payload<'_, S> = serde_json::from_str(text)
         .map_err(|e| format!("cannot read the request: {}", serde_message(&e)))?;
     let admission = &payload.request;
     let request = Request {
-        object: &admission.object,
+        object: admission.object.root(),
         kind: &admission.kind.kind,
         group: &admission.kind.group,
         version: &admission.kind.version,
@@ -156,6 +165,39 @@ pub fn validate<S: Settings>(payload: &[u8], check: Check<S>) -> CallResult {
     let mut violations = Violations::default();
     check(&request, &mut violations);
     violations.respond()
+}
+
+/// The `validate` payload, as Kubewarden's `ValidationRequest` has it: `request` and `settings`
+/// must be there, and every field of `request` may be missing.
+#[derive(Deserialize)]
+struct Payload<'a, S> {
+    #[serde(borrow)]
+    request: Admission<'a>,
+    settings: S,
+}
+
+/// The fields of the AdmissionRequest a check reads. serde skips the others (`uid`,
+/// `userInfo`, `oldObject`, `options`, ...) without building anything.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Admission<'a> {
+    #[serde(borrow)]
+    kind: GroupVersionKind<'a>,
+    #[serde(borrow)]
+    namespace: Cow<'a, str>,
+    #[serde(borrow)]
+    object: Json<'a>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct GroupVersionKind<'a> {
+    #[serde(borrow)]
+    group: Cow<'a, str>,
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
 }
 
 /// The violations a check finds, in the order found.
@@ -220,7 +262,7 @@ pub fn escape(token: &str) -> String {
 
 /// A value as the user wrote it, for messages: strings bare, anything else as JSON (so a
 /// mistyped `true` or `0` still shows what was there).
-pub fn shown(value: &Value) -> String {
+pub fn shown(value: Node<'_>) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_string)
@@ -242,7 +284,7 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
 }
 
 /// The pod spec of `object` when its `kind` carries one and it is present.
-pub fn pod_spec<'a>(object: &'a Value, kind: &str) -> Option<PodSpec<'a>> {
+pub fn pod_spec<'a>(object: Node<'a>, kind: &str) -> Option<PodSpec<'a>> {
     let pointer = pod_spec_pointer(kind)?;
     let value = object.pointer(pointer).filter(|v| v.is_object())?;
     Some(PodSpec { pointer, value })
@@ -254,7 +296,7 @@ pub struct PodSpec<'a> {
     /// JSON Pointer of the pod spec, e.g. `/spec/template/spec`.
     pub pointer: &'static str,
     /// The pod spec.
-    pub value: &'a Value,
+    pub value: Node<'a>,
 }
 
 /// The three container lists of a pod spec.
@@ -262,7 +304,7 @@ pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemer
 
 impl<'a> PodSpec<'a> {
     /// The value at `relative` (a JSON Pointer from the pod spec, e.g. `/hostNetwork`).
-    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+    pub fn get(&self, relative: &str) -> Option<Node<'a>> {
         self.value.pointer(relative)
     }
 
@@ -274,7 +316,7 @@ impl<'a> PodSpec<'a> {
     /// Whether the pod declares itself a Windows pod (`os.name: windows`). Several controls of
     /// the Pod Security Standards are Linux-only since Kubernetes 1.25 and skip these pods.
     pub fn is_windows(&self) -> bool {
-        self.get("/os/name").and_then(Value::as_str) == Some("windows")
+        self.get("/os/name").and_then(Node::as_str) == Some("windows")
     }
 
     /// The pod spec itself, then every container (as [`PodSpec::containers`]): each place a
@@ -300,17 +342,14 @@ impl<'a> PodSpec<'a> {
         CONTAINER_LISTS.into_iter().flat_map(move |list| {
             self.value
                 .get(list)
-                .and_then(Value::as_array)
+                .and_then(Node::as_array)
                 .into_iter()
                 .flatten()
                 .enumerate()
                 .map(move |(index, value)| Container {
                     list,
                     index,
-                    name: value
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
+                    name: value.get("name").and_then(Node::as_str).unwrap_or_default(),
                     value,
                     base: format!("{}/{list}/{index}", self.pointer),
                 })
@@ -318,11 +357,11 @@ impl<'a> PodSpec<'a> {
     }
 
     /// The items of a list field of the pod spec (e.g. `volumes`) with their pointers.
-    pub fn items(&self, field: &str) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+    pub fn items(&self, field: &str) -> impl Iterator<Item = (String, Node<'a>)> + '_ {
         let base = self.pointer(&format!("/{}", escape(field)));
         self.value
             .get(field)
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .into_iter()
             .flatten()
             .enumerate()
@@ -340,14 +379,14 @@ pub struct Container<'a> {
     /// Its name, `""` when absent.
     pub name: &'a str,
     /// The container.
-    pub value: &'a Value,
+    pub value: Node<'a>,
     base: String,
 }
 
 impl<'a> Container<'a> {
     /// The value at `relative` (a JSON Pointer from the container, e.g.
     /// `/securityContext/privileged`).
-    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+    pub fn get(&self, relative: &str) -> Option<Node<'a>> {
         self.value.pointer(relative)
     }
 
@@ -376,7 +415,7 @@ pub struct Owner<'a> {
     /// `pod`, or the container's [`Container::label`] (`container "web"`, ...).
     pub label: String,
     /// The pod spec or the container.
-    pub value: &'a Value,
+    pub value: Node<'a>,
     base: String,
     pod: bool,
 }
@@ -384,7 +423,7 @@ pub struct Owner<'a> {
 impl<'a> Owner<'a> {
     /// The value at `relative` (a JSON Pointer from the owner, e.g.
     /// `/securityContext/runAsUser`).
-    pub fn get(&self, relative: &str) -> Option<&'a Value> {
+    pub fn get(&self, relative: &str) -> Option<Node<'a>> {
         self.value.pointer(relative)
     }
 
@@ -405,15 +444,27 @@ impl<'a> Owner<'a> {
 /// `[dev-dependencies]` only.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing {
-    use super::{Check, Request, Violation, Violations};
+    use super::{Check, Json, Node, Request, Violation, Violations};
     use serde_json::Value;
+
+    /// `object` as a check sees it in a request: printed as JSON and decoded as
+    /// [`validate`](super::validate) decodes a request's object.
+    ///
+    /// The text and the document are leaked, so that a test can build its object with `json!`
+    /// and still hand a borrowing [`Request`] around: a few kilobytes a test, and this module
+    /// never reaches a policy module.
+    pub fn document(object: &Value) -> Node<'static> {
+        let text: &'static str = Box::leak(object.to_string().into_boxed_str());
+        let json = Json::parse(text).expect("a Value prints as JSON that parses");
+        Box::leak(Box::new(json)).root()
+    }
 
     /// A request for `object` of `kind` as most tests want it: core group, version `v1`,
     /// namespace `default`. Change the rest with struct update syntax:
     /// `Request { group: "apps", ..request("Deployment", &object, &settings) }`.
     pub fn request<'a, S>(kind: &'a str, object: &'a Value, settings: &'a S) -> Request<'a, S> {
         Request {
-            object,
+            object: document(object),
             kind,
             group: "",
             version: "v1",
@@ -456,7 +507,7 @@ mod tests {
             "initContainers": [{"name": "b"}],
             "ephemeralContainers": [{"name": "c"}]
         }}}}}});
-        let spec = pod_spec(&cronjob, "CronJob").unwrap();
+        let spec = pod_spec(testing::document(&cronjob), "CronJob").unwrap();
         let found: Vec<(String, String)> = spec
             .containers()
             .map(|c| (c.label(), c.pointer("/image")))
@@ -486,7 +537,7 @@ mod tests {
             "containers": [{"name": "a"}],
             "initContainers": [{"name": "b"}]
         }}}});
-        let spec = pod_spec(&deployment, "Deployment").unwrap();
+        let spec = pod_spec(testing::document(&deployment), "Deployment").unwrap();
         let found: Vec<(String, bool, String)> = spec
             .owners()
             .map(|o| (o.label.clone(), o.is_pod(), o.pointer("/securityContext")))
@@ -512,23 +563,36 @@ mod tests {
             ]
         );
         let first = spec.owners().nth(1).unwrap();
-        assert_eq!(first.get("/name"), Some(&json!("a")));
+        assert_eq!(first.get("/name").map(Node::to_value), Some(json!("a")));
     }
 
     #[test]
     fn only_os_name_windows_makes_a_windows_pod() {
         let windows = json!({"spec": {"os": {"name": "windows"}}});
-        assert!(pod_spec(&windows, "Pod").unwrap().is_windows());
+        assert!(
+            pod_spec(testing::document(&windows), "Pod")
+                .unwrap()
+                .is_windows()
+        );
         let linux = json!({"spec": {"os": {"name": "linux"}}});
-        assert!(!pod_spec(&linux, "Pod").unwrap().is_windows());
-        assert!(!pod_spec(&json!({"spec": {}}), "Pod").unwrap().is_windows());
+        assert!(
+            !pod_spec(testing::document(&linux), "Pod")
+                .unwrap()
+                .is_windows()
+        );
+        assert!(
+            !pod_spec(testing::document(&json!({"spec": {}})), "Pod")
+                .unwrap()
+                .is_windows()
+        );
     }
 
     #[test]
     fn shown_leaves_strings_bare() {
-        assert_eq!(shown(&json!("Unconfined")), "Unconfined");
-        assert_eq!(shown(&json!(true)), "true");
-        assert_eq!(shown(&json!(["a"])), r#"["a"]"#);
+        let shown = |value| shown(testing::document(&value));
+        assert_eq!(shown(json!("Unconfined")), "Unconfined");
+        assert_eq!(shown(json!(true)), "true");
+        assert_eq!(shown(json!(["a"])), r#"["a"]"#);
     }
 
     #[test]
@@ -562,8 +626,14 @@ mod tests {
 
     #[test]
     fn kinds_without_pod_specs_have_none() {
-        assert!(pod_spec(&json!({"spec": {}}), "Service").is_none());
-        assert!(pod_spec(&json!({"spec": {"template": 3}}), "Deployment").is_none());
+        assert!(pod_spec(testing::document(&json!({"spec": {}})), "Service").is_none());
+        assert!(
+            pod_spec(
+                testing::document(&json!({"spec": {"template": 3}})),
+                "Deployment"
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -580,6 +650,80 @@ mod tests {
         assert_eq!(
             text,
             r#"{"valid":false,"message":"unknown field `alowed`, expected `allowed`"}"#
+        );
+    }
+
+    /// `validate` on `payload` with a check that reports what it was given.
+    fn validated(payload: &str) -> String {
+        fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
+            let name = request.object.pointer("/metadata/name");
+            violations.add(
+                format!("/{}", request.kind),
+                format!(
+                    "{}|{}|{}|{}|{}",
+                    request.group,
+                    request.version,
+                    request.namespace,
+                    name.and_then(Node::as_str).unwrap_or("-"),
+                    request.object.is_null()
+                ),
+            );
+        }
+        match validate::<NoSettings>(payload.as_bytes(), check) {
+            Ok(answer) => String::from_utf8(answer).unwrap(),
+            Err(error) => format!("error: {error}"),
+        }
+    }
+
+    #[test]
+    fn validate_reads_kind_namespace_and_object_and_skips_the_rest() {
+        let payload = r#"{"settings": {}, "request": {"uid": "u", "userInfo": {"groups": [1, {}]},
+            "kind": {"group": "ap\u0070s", "version": "v1", "kind": "Deployment", "x": null},
+            "oldObject": {"metadata": {"name": "old"}}, "options": null, "dryRun": "odd",
+            "object": {"metadata": {"name": "we\"b"}}, "namespace": "team"}}"#;
+        assert_eq!(
+            validated(payload),
+            r#"{"accepted":false,"message":"apps|v1|team|we\"b|false","violations":[{"pointer":"/Deployment","message":"apps|v1|team|we\"b|false"}]}"#
+        );
+        // Every field of the request may be missing, as in Kubewarden's own type.
+        assert_eq!(
+            validated(r#"{"request": {}, "settings": {}}"#),
+            r#"{"accepted":false,"message":"|||-|true","violations":[{"pointer":"/","message":"|||-|true"}]}"#
+        );
+    }
+
+    #[test]
+    fn a_malformed_request_is_an_error_answer() {
+        for (payload, error) in [
+            (r#"{"settings": {}}"#, "missing field `request`"),
+            (
+                r#"{"request": {"object": {"a": }}, "settings": {}}"#,
+                "expected value",
+            ),
+            (
+                r#"{"request": {"namespace": 3}, "settings": {}}"#,
+                "invalid type: integer `3`, expected a string",
+            ),
+            (
+                r#"{"request": {}, "settings": {"x": 1}}"#,
+                "unknown field `x`, there are no fields",
+            ),
+            (
+                r#"{"request": {}, "settings": {}} trailing"#,
+                "trailing characters",
+            ),
+        ] {
+            assert_eq!(
+                validated(payload),
+                format!("error: cannot read the request: {error}")
+            );
+        }
+        let answer = validate::<NoSettings>(b"{\"request\": \"\xff\"}", |_, _| {});
+        assert!(
+            answer
+                .unwrap_err()
+                .to_string()
+                .starts_with("cannot read the request: it is not UTF-8")
         );
     }
 

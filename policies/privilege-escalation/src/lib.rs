@@ -3,7 +3,6 @@
 //! set `securityContext.allowPrivilegeEscalation: false` explicitly, since unset means allowed.
 
 use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -19,9 +18,9 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     }
     for container in spec.containers() {
-        let message = match container.get(FIELD) {
-            Some(Value::Bool(false)) => continue,
-            None | Some(Value::Null) => format!(
+        let message = match container.get(FIELD).filter(|v| !v.is_null()) {
+            Some(value) if value.as_bool() == Some(false) => continue,
+            None => format!(
                 "{} must set securityContext.allowPrivilegeEscalation: false",
                 container.label()
             ),
@@ -38,7 +37,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

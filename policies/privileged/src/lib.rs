@@ -1,8 +1,7 @@
 //! `privileged`: Pod Security Standards, baseline. Privileged containers disable most security
 //! mechanisms; `securityContext.privileged` must be unset or `false` in every container.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -14,7 +13,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     for container in spec.containers() {
         if container
             .get("/securityContext/privileged")
-            .and_then(Value::as_bool)
+            .and_then(Node::as_bool)
             == Some(true)
         {
             violations.add(

@@ -3,9 +3,8 @@
 //! Service sends traffic only to a container that can serve it. Run-to-completion pods (Jobs,
 //! CronJobs, bare pods that do not restart), init containers and ephemeral containers are exempt.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -60,7 +59,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController" => true,
         // A bare pod runs to completion unless it restarts always (the default).
         "Pod" => matches!(
-            spec.get("/restartPolicy").and_then(Value::as_str),
+            spec.get("/restartPolicy").and_then(Node::as_str),
             None | Some("Always")
         ),
         _ => false,
@@ -93,7 +92,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Settings as _;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, settings: Settings, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &settings)

@@ -2,8 +2,7 @@
 //! that kind, including verbs, resources and API groups added in later Kubernetes releases or
 //! by CRDs installed later; least privilege means listing what is needed.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -21,10 +20,10 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     {
         return;
     }
-    let rules = request.object.get("rules").and_then(Value::as_array);
+    let rules = request.object.get("rules").and_then(Node::as_array);
     for (index, rule) in rules.into_iter().flatten().enumerate() {
         for (field, grants) in FIELDS {
-            let items = rule.get(field).and_then(Value::as_array);
+            let items = rule.get(field).and_then(Node::as_array);
             for (position, item) in items.into_iter().flatten().enumerate() {
                 if item.as_str() == Some("*") {
                     violations.add(
@@ -46,7 +45,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Violation;
     use admit_policy_kit::testing::{request, violations};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(object: Value, kind: &str) -> Vec<Violation> {
         let request = Request {

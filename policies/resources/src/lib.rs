@@ -3,9 +3,8 @@
 //! `requests.cpu`, `requests.memory` and `limits.memory` (a CPU limit throttles even an idle
 //! node, so it is opt-in).
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -51,7 +50,7 @@ impl admit_policy_kit::Settings for Settings {
     }
 }
 
-fn is_set(value: Option<&Value>) -> bool {
+fn is_set(value: Option<Node<'_>>) -> bool {
     value.is_some_and(|v| !v.is_null())
 }
 
@@ -89,7 +88,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::Settings as _;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(settings: Settings, object: Value) -> Vec<(String, String)> {
         findings(check, "Pod", &object, &settings)

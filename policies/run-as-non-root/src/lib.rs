@@ -4,8 +4,7 @@
 //! container's `false` fails even under a pod-level `true`, and the pod-level field must not be
 //! `false` at all.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -17,7 +16,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     let pod = spec.get(FIELD).filter(|v| !v.is_null());
-    let pod_requires = pod == Some(&Value::Bool(true));
+    let pod_requires = pod.and_then(Node::as_bool) == Some(true);
     if let Some(value) = pod.filter(|_| !pod_requires) {
         violations.add(
             spec.pointer(FIELD),
@@ -25,12 +24,12 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         );
     }
     for container in spec.containers() {
-        let message = match container.get(FIELD) {
-            Some(Value::Bool(true)) => continue,
+        let message = match container.get(FIELD).filter(|v| !v.is_null()) {
+            Some(value) if value.as_bool() == Some(true) => continue,
             // Inheriting a pod-level value: true passes, anything else is the pod's violation,
             // the one node to fix.
-            None | Some(Value::Null) if pod.is_some() => continue,
-            None | Some(Value::Null) => format!(
+            None if pod.is_some() => continue,
+            None => format!(
                 "{} must set securityContext.runAsNonRoot: true (or set it once in the pod's securityContext)",
                 container.label()
             ),
@@ -47,7 +46,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

@@ -2,8 +2,7 @@
 //! `runAsUser` may be unset or any non-zero value, in the pod's security context and in every
 //! container's.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -11,8 +10,8 @@ admit_policy_kit::register!(NoSettings, check);
 const FIELD: &str = "/securityContext/runAsUser";
 
 /// `0` written as an integer or, leniently, as `0.0`.
-fn is_root(value: Option<&Value>) -> bool {
-    value.and_then(Value::as_f64) == Some(0.0)
+fn is_root(value: Option<Node<'_>>) -> bool {
+    value.and_then(Node::as_f64) == Some(0.0)
 }
 
 fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
@@ -39,7 +38,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

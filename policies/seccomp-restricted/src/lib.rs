@@ -3,8 +3,7 @@
 //! containers inherit, or in every container's. `Unconfined` and the absence of a profile are
 //! both prohibited.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -14,8 +13,8 @@ const TYPE: &str = "/securityContext/seccompProfile/type";
 const ALLOWED: [&str; 2] = ["RuntimeDefault", "Localhost"];
 
 /// What is wrong with a profile that is set (`seccompProfile` present), if anything.
-fn problem(profile_type: Option<&Value>) -> Option<String> {
-    match profile_type.and_then(Value::as_str) {
+fn problem(profile_type: Option<Node<'_>>) -> Option<String> {
+    match profile_type.and_then(Node::as_str) {
         Some(t) if ALLOWED.contains(&t) => None,
         Some(t) => Some(format!(
             "must not use the seccomp profile {t:?}; set securityContext.seccompProfile.type to RuntimeDefault or Localhost"
@@ -26,7 +25,7 @@ fn problem(profile_type: Option<&Value>) -> Option<String> {
     }
 }
 
-fn is_set(value: Option<&Value>) -> bool {
+fn is_set(value: Option<Node<'_>>) -> bool {
     value.is_some_and(|v| !v.is_null())
 }
 
@@ -69,7 +68,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

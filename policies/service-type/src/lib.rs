@@ -4,9 +4,8 @@
 //! LoadBalancer is allowed (it is how ingress controllers and gateways are exposed) and NodePort
 //! is not.
 
-use admit_policy_kit::{Request, Violations};
+use admit_policy_kit::{Node, Request, Violations};
 use serde::Deserialize;
-use serde_json::Value;
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(Settings, check);
@@ -50,7 +49,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
     if !request.group.is_empty() || request.kind != "Service" {
         return;
     }
-    let (service_type, exposes) = match request.object.pointer("/spec/type").and_then(Value::as_str)
+    let (service_type, exposes) = match request.object.pointer("/spec/type").and_then(Node::as_str)
     {
         Some(t @ "NodePort") => (t, "opens its ports on every node of the cluster"),
         Some(t @ "LoadBalancer") => (t, "asks for an external load balancer"),
@@ -78,7 +77,7 @@ mod tests {
     use super::*;
     use admit_policy_kit::testing::{request, violations};
     use admit_policy_kit::{Settings as _, Violation};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(service_type: Value, allowed: Option<&[&str]>) -> Vec<Violation> {
         let settings = match allowed {

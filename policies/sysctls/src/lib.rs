@@ -2,8 +2,7 @@
 //! the pod: it can disable security mechanisms or change the kernel for every pod on the node.
 //! Each name in `spec.securityContext.sysctls` must be one of the safe set.
 
-use admit_policy_kit::{NoSettings, Request, Violations};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -31,13 +30,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     };
     let sysctls = spec
         .get("/securityContext/sysctls")
-        .and_then(Value::as_array)
+        .and_then(Node::as_array)
         .into_iter()
         .flatten()
         .enumerate();
     for (index, sysctl) in sysctls {
         // An item without a name is invalid for the API, not a sysctl this policy can judge.
-        let Some(name) = sysctl.get("name").and_then(Value::as_str) else {
+        let Some(name) = sysctl.get("name").and_then(Node::as_str) else {
             continue;
         };
         if !SAFE.contains(&name) {
@@ -53,7 +52,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})

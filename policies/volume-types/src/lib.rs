@@ -2,8 +2,7 @@
 //! types the restricted policy permits; host paths, network filesystems and in-tree cloud disks
 //! bypass the PersistentVolume layer where cluster administrators vet storage.
 
-use admit_policy_kit::{NoSettings, Request, Violations, escape};
-use serde_json::Value;
+use admit_policy_kit::{NoSettings, Node, Request, Violations, escape};
 
 admit_policy_kit::metadata!(include_bytes!("../metadata.json"));
 admit_policy_kit::register!(NoSettings, check);
@@ -24,17 +23,18 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     for (pointer, volume) in spec.items("volumes") {
-        let Some(fields) = volume.as_object() else {
+        // In key order, as the violations came when the volume was a `serde_json::Value`.
+        let Some(fields) = volume.as_sorted_object() else {
             continue;
         };
         let name = volume
             .get("name")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .unwrap_or_default();
         // A volume with no source at all is defaulted to emptyDir by the API server, so only
         // a source that is set (non-null) and not allowed is a violation.
         for (field, value) in fields {
-            if field == "name" || value.is_null() || ALLOWED.contains(&field.as_str()) {
+            if field == "name" || value.is_null() || ALLOWED.contains(&field) {
                 continue;
             }
             violations.add(
@@ -51,7 +51,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 mod tests {
     use super::*;
     use admit_policy_kit::testing::findings;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(kind: &str, object: Value) -> Vec<(String, String)> {
         findings(check, kind, &object, &NoSettings {})
