@@ -45,7 +45,7 @@ use crate::source::{SourceFile, Span};
 const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
 
 /// Bumped when the entry layout changes.
-const FORMAT: &str = "admit-results-v3";
+const FORMAT: &str = "admit-results-v4";
 
 /// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
 /// never trusts what an older one found.
@@ -88,7 +88,13 @@ pub struct Entry {
     /// carry a `serde_json::Value`).
     crds: Vec<String>,
     run: String,
-    result: CachedResult,
+    /// Whether some finding points into the file, whose text is then needed to show it.
+    needs_text: bool,
+    /// The [`CachedResult`], postcard-encoded: decoded only when the file is taken from the
+    /// cache, and then moved into findings rather than copied. Entries are kept whole for
+    /// rewriting their bucket, so decoding them eagerly cost a second copy of every string.
+    #[serde(with = "serde_bytes")]
+    result: Vec<u8>,
 }
 
 impl Entry {
@@ -103,7 +109,9 @@ impl Entry {
         if self.run != run {
             return None;
         }
-        self.result.to_result(file, policies)
+        postcard::from_bytes::<CachedResult>(&self.result)
+            .ok()?
+            .into_result(file, policies)
     }
 
     /// The CRDs the file defines.
@@ -126,7 +134,7 @@ impl Entry {
 
     /// Whether the result needs the file's text: some finding points into it.
     pub fn needs_text(&self) -> bool {
-        self.result.findings.iter().any(|f| f.location.is_some())
+        self.needs_text
     }
 }
 
@@ -246,13 +254,17 @@ impl ResultCache {
         let Some(path) = absolute_path(&self.cwd, input) else {
             return;
         };
+        let Ok(encoded) = postcard::to_stdvec(&CachedResult::from_result(result)) else {
+            return;
+        };
         let entry = Entry {
             name: input.name.clone(),
             content,
             stat: stat.filter(FileStat::settled),
             crds: crds.iter().map(|crd| crd.to_string()).collect(),
             run: run.to_string(),
-            result: CachedResult::from_result(result),
+            needs_text: result.findings.iter().any(|f| f.location.is_some()),
+            result: encoded,
         };
         if let Ok(mut learned) = self.learned.lock() {
             learned.push((bucket_of(&path), path, entry));
@@ -446,18 +458,19 @@ impl CachedResult {
     }
 
     /// The result, with every finding tied to `file`; `None` if an entry does not fit it.
-    fn to_result(&self, file: Option<&SourceFile>, policies: usize) -> Option<FileResult> {
-        let mut names: HashMap<&CachedObject, Arc<ObjectName>> = HashMap::new();
+    /// Consumes the decoded entry: its strings move into the findings, none is copied.
+    fn into_result(self, file: Option<&SourceFile>, policies: usize) -> Option<FileResult> {
+        let mut names: HashMap<CachedObject, Arc<ObjectName>> = HashMap::new();
         let mut findings = Vec::with_capacity(self.findings.len());
-        for cached in &self.findings {
-            let location = match &cached.location {
+        for cached in self.findings {
+            let location = match cached.location {
                 Some(l) => {
                     let file = file.filter(|f| l.start <= l.end && l.end <= f.text().len())?;
                     // Findings of one object share its name, as in a fresh run.
-                    let object = l.object.as_ref().map(|o| {
+                    let object = l.object.map(|o| {
                         names
                             .entry(o)
-                            .or_insert_with(|| {
+                            .or_insert_with_key(|o| {
                                 Arc::new(ObjectName {
                                     api_version: o.0.clone(),
                                     kind: o.1.clone(),
@@ -471,8 +484,8 @@ impl CachedResult {
                         file: file.clone(),
                         span: Span::new(l.start, l.end),
                         document: l.document,
-                        pointer: l.pointer.clone(),
-                        label: l.label.clone(),
+                        pointer: l.pointer,
+                        label: l.label,
                         object,
                     })
                 }
@@ -481,29 +494,29 @@ impl CachedResult {
             findings.push(Finding {
                 kind: *KINDS.get(usize::from(cached.kind))?,
                 severity: *SEVERITIES.get(usize::from(cached.severity))?,
-                source: cached.source.clone(),
-                message: cached.message.clone(),
+                source: cached.source,
+                message: cached.message,
                 code: cached.code,
                 location,
-                help: cached.help.clone(),
-                suppressed: match &cached.suppressed {
+                help: cached.help,
+                suppressed: match cached.suppressed {
                     Some((kind, reason)) => Some(Suppressed {
-                        kind: *SUPPRESSIONS.get(usize::from(*kind))?,
-                        reason: reason.clone(),
+                        kind: *SUPPRESSIONS.get(usize::from(kind))?,
+                        reason,
                     }),
                     None => None,
                 },
             });
         }
         let mut tallies = vec![Tally::default(); policies];
-        for &(index, tally) in &self.tallies {
+        for (index, tally) in self.tallies {
             // The run key matched, so the policies are the same; an index beyond them is a
             // damaged entry.
             *tallies.get_mut(index)? = tally;
         }
         Some(FileResult {
             findings,
-            logs: self.logs.clone(),
+            logs: self.logs,
             objects: self.objects,
             skipped_documents: self.skipped_documents,
             tallies,

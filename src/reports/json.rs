@@ -139,8 +139,12 @@ impl Report for JsonReport {
             policies: outcome.policies.iter().map(json_policy).collect(),
             summary: json_summary(&outcome.summary),
         };
-        serde_json::to_writer_pretty(&mut *out, &document)?;
-        writeln!(out)
+        // serde_json writes a pretty document in many small pieces; through `dyn Write` each
+        // is a virtual call, which cost a tenth of a cached run. A local buffer inlines them.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        serde_json::to_writer_pretty(&mut buffered, &document)?;
+        std::io::Write::write_all(&mut buffered, b"\n")?;
+        std::io::Write::flush(&mut buffered)
     }
 }
 

@@ -58,8 +58,11 @@ pub struct SarifReport;
 
 impl Report for SarifReport {
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, &sarif_log(outcome))?;
-        writeln!(out)
+        // As in the JSON report: a local buffer turns many small virtual writes into few.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        serde_json::to_writer_pretty(&mut buffered, &sarif_log(outcome))?;
+        std::io::Write::write_all(&mut buffered, b"\n")?;
+        std::io::Write::flush(&mut buffered)
     }
 }
 
