@@ -411,8 +411,13 @@ fn wat_policy(dir: &std::path::Path, name: &str, validate_body: &str) -> String 
 
 /// A waPC guest in WAT that answers every `validate` with `response`.
 fn wat_responder(dir: &std::path::Path, name: &str, response: &str) -> String {
+    wat_responder_after(dir, name, "", response)
+}
+
+/// A waPC guest in WAT that runs `first` on every `validate`, then answers with `response`.
+fn wat_responder_after(dir: &std::path::Path, name: &str, first: &str, response: &str) -> String {
     let body = format!(
-        "(call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
+        "{first} (call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
         response.len()
     );
     wat_module(dir, name, &body, response)
@@ -732,30 +737,22 @@ const OCTOPUS_CRD_ESCAPED: &str = r#"{"apiVersion": "apiextensions.k8s.io/v1", "
 #[test]
 fn a_crd_in_another_checked_file_defines_its_kind() {
     let guessed = "unknown kind example.com/v1 Octopus: guessed resource";
-    let alone = scratch(&[("octopus.yaml", OCTOPUS)]);
-    admit_in(
-        alone.path(),
-        &["check", ".", "--isolated", "--no-cache"],
-        None,
-    )
-    .expect(guessed);
-    for (name, crd) in [("crd.yaml", OCTOPUS_CRD), ("crd.json", OCTOPUS_CRD_ESCAPED)] {
-        let dir = scratch(&[("octopus.yaml", OCTOPUS), (name, crd)]);
-        let run = admit_in(
-            dir.path(),
-            &["check", ".", "--isolated", "--no-cache"],
-            None,
-        );
-        run.reject(guessed);
-        // Cluster-scoped by its CRD: a namespace on it is ignored, and said so.
-        let namespaced = OCTOPUS.replace("{name: paul}", "{name: paul, namespace: sea}");
-        let dir = scratch(&[("octopus.yaml", &namespaced), (name, crd)]);
+    let check = |files: &[(&str, &str)]| {
+        let dir = scratch(files);
         admit_in(
             dir.path(),
             &["check", ".", "--isolated", "--no-cache"],
             None,
         )
-        .expect("example.com/v1 Octopus \"paul\" is cluster-scoped; metadata.namespace is ignored");
+    };
+    check(&[("octopus.yaml", OCTOPUS)]).expect(guessed);
+    for (name, crd) in [("crd.yaml", OCTOPUS_CRD), ("crd.json", OCTOPUS_CRD_ESCAPED)] {
+        check(&[("octopus.yaml", OCTOPUS), (name, crd)]).reject(guessed);
+        // Cluster-scoped by its CRD: a namespace on it is ignored, and said so.
+        let namespaced = OCTOPUS.replace("{name: paul}", "{name: paul, namespace: sea}");
+        check(&[("octopus.yaml", &namespaced), (name, crd)]).expect(
+            "example.com/v1 Octopus \"paul\" is cluster-scoped; metadata.namespace is ignored",
+        );
     }
 }
 
@@ -764,12 +761,12 @@ fn files_a_hung_policy_skipped_are_not_cached_without_its_findings() {
     let dir = tempfile::tempdir().unwrap();
     let rejection = r#"{"accepted":false,"message":"rejected by picky"}"#;
     // Rejects every object, but spins on a payload over 2,000 bytes.
-    let body = format!(
-        "(if (i32.gt_u (local.get $msg_len) (i32.const 2000)) (then (loop $spin (br $spin)))) \
-         (call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
-        rejection.len()
+    let picky = wat_responder_after(
+        dir.path(),
+        "picky",
+        "(if (i32.gt_u (local.get $msg_len) (i32.const 2000)) (then (loop $spin (br $spin))))",
+        rejection,
     );
-    let picky = wat_module(dir.path(), "picky", &body, rejection);
     let pod = |name: &str, padding: usize| {
         format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{pad: '{}'}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n",

@@ -90,6 +90,18 @@ fn build(dir: &Path, name: &str, guest: &Guest<'_>) -> String {
     path.display().to_string()
 }
 
+/// Write a guest that only runs `validate` before accepting (see [`Guest`]).
+fn validating(dir: &Path, name: &str, validate: &str) -> String {
+    build(
+        dir,
+        name,
+        &Guest {
+            validate,
+            ..Guest::default()
+        },
+    )
+}
+
 /// Run `admit check --no-cache` on [`WEB`] with `privileged` and the hostile module, plus
 /// `extra` arguments, under the hang guard; print wall time and peak RSS.
 fn run_hostile(case: &str, module: &str, extra: &[&str]) -> Run {
@@ -129,14 +141,7 @@ const HUNG: &str = "hostile: exceeded its 2 s time limit; admit stopped running 
 #[test]
 fn an_infinite_loop_in_validate_stops_the_policy_after_its_first_timeout() {
     let (_dir, path) = scratch();
-    let module = build(
-        &path,
-        "hostile",
-        &Guest {
-            validate: SPIN,
-            ..Guest::default()
-        },
-    );
+    let module = validating(&path, "hostile", SPIN);
     let run = run_hostile("infinite loop in validate", &module, &[]);
     assert_contained(&run, HUNG);
     // One error for the policy, not one per object.
@@ -147,16 +152,10 @@ fn an_infinite_loop_in_validate_stops_the_policy_after_its_first_timeout() {
 #[test]
 fn a_policy_that_hangs_on_every_object_costs_one_timeout_not_one_per_object() {
     let (_dir, path) = scratch();
-    let module = build(
-        &path,
-        "hostile",
-        &Guest {
-            validate: SPIN,
-            ..Guest::default()
-        },
-    );
-    // 300 Pods and web.yaml's Deployment: waiting out a 1 s deadline on each would take 150 s on two threads, beyond
-    // the hang guard; stopping the policy at its first timeout takes about a second.
+    let module = validating(&path, "hostile", SPIN);
+    // 300 Pods and web.yaml's Deployment: waiting out a 1 s deadline on each would take 150 s
+    // on two threads, beyond the hang guard; stopping the policy at its first timeout takes
+    // about a second.
     let inputs = path.join("pods");
     std::fs::create_dir(&inputs).unwrap();
     for file in 0..30 {
@@ -263,13 +262,10 @@ fn an_infinite_loop_at_start_up_skips_the_policy() {
 fn memory_growth_towards_4_gib_stops_at_the_cap() {
     let (_dir, path) = scratch();
     // Grow by 64 MiB at a time until refused, then give up the way compiled guests do.
-    let module = build(
+    let module = validating(
         &path,
         "hostile",
-        &Guest {
-            validate: "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1024)) (i32.const -1)))) unreachable",
-            ..Guest::default()
-        },
+        "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1024)) (i32.const -1)))) unreachable",
     );
     let run = run_hostile("memory growth towards 4 GiB", &module, &[]);
     assert_contained(
@@ -329,14 +325,7 @@ fn deep_recursion_exhausts_the_wasm_stack_not_admit() {
 #[test]
 fn unreachable_is_a_trap() {
     let (_dir, path) = scratch();
-    let module = build(
-        &path,
-        "hostile",
-        &Guest {
-            validate: "unreachable",
-            ..Guest::default()
-        },
-    );
+    let module = validating(&path, "hostile", "unreachable");
     let run = run_hostile("unreachable", &module, &[]);
     assert_contained(
         &run,
@@ -470,14 +459,7 @@ fn a_million_log_calls_are_capped_and_counted() {
 #[test]
 fn proc_exit_3_is_an_error() {
     let (_dir, path) = scratch();
-    let module = build(
-        &path,
-        "hostile",
-        &Guest {
-            validate: "(call $proc_exit (i32.const 3))",
-            ..Guest::default()
-        },
-    );
+    let module = validating(&path, "hostile", "(call $proc_exit (i32.const 3))");
     let run = run_hostile("proc_exit(3)", &module, &[]);
     assert_contained(&run, "hostile: policy failed: exited with code 3");
 }
@@ -646,24 +628,10 @@ fn a_hostile_mix_gives_the_same_output_with_1_and_4_threads() {
     let (_dir, path) = scratch();
     // A policy that traps on every object: each failure discards its instance, and the next
     // object gets a fresh one, whichever thread runs it.
-    let trapping = build(
-        &path,
-        "hostile",
-        &Guest {
-            validate: "unreachable",
-            ..Guest::default()
-        },
-    );
+    let trapping = validating(&path, "hostile", "unreachable");
     // A policy that spins on every object: it is stopped at its first timeout, which comes
     // after a different number of evaluations on each thread count, and all it did is left out.
-    let spinning = build(
-        &path,
-        "spinning",
-        &Guest {
-            validate: SPIN,
-            ..Guest::default()
-        },
-    );
+    let spinning = validating(&path, "spinning", SPIN);
     let inputs = path.join("inputs");
     std::fs::create_dir(&inputs).unwrap();
     for (name, text) in [

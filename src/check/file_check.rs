@@ -115,7 +115,7 @@ impl ObjectWork<'_> {
 }
 
 /// How many objects are evaluated together: each policy runs on all of them in a row (see
-/// [`check_files`]), and only their JSON and requests are alive at once.
+/// [`check_files`]), and only their requests and payloads are alive at once.
 const ROUND: usize = 256;
 
 /// Check a batch of files. Each policy is evaluated on every object of the batch in a row, not
@@ -219,7 +219,7 @@ pub fn check_files<'r>(
         result.findings.extend(findings);
     }
     for ((input, result), applied) in files.iter().zip(&mut results).zip(&applied) {
-        result.applied_broken |= applied
+        result.applied_broken = applied
             .iter()
             .any(|&index| context.policies[index].is_broken());
         if context.suppressions {
@@ -382,9 +382,8 @@ fn evaluate<'r>(
 ) {
     let policy = &context.policies[index];
     if policy.is_hung() {
-        // Its findings are left out of the run; this file's result must not be cached
-        // without them.
-        result.applied_broken = true;
+        // Left out of the run; a hung policy counts as broken, so this file's result is not
+        // cached without it (see `check_files`).
         return;
     }
     let Some(runtime) = context.runtime else {
@@ -426,7 +425,6 @@ fn evaluate<'r>(
         Ok(instance) => instance,
         Err(CallError::Timeout(limit)) => {
             policy.hang(limit);
-            result.applied_broken = true;
             return;
         }
         Err(error) => {
@@ -476,10 +474,7 @@ fn evaluate<'r>(
             }
             item.findings.extend(produced);
         }
-        Err(CallError::Timeout(limit)) => {
-            policy.hang(limit);
-            result.applied_broken = true;
-        }
+        Err(CallError::Timeout(limit)) => policy.hang(limit),
         Err(error) => {
             let finding = Finding::new(
                 FindingKind::Error,

@@ -510,13 +510,12 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
     }
     // A hung policy's work is left out whole (see `Policy::hang`): its findings, the audits
     // of suppressions naming it, its logs and its counts.
-    let hung: Vec<bool> = policies.iter().map(Policy::is_hung).collect();
+    let is_hung = |index: usize| policies.get(index).is_some_and(Policy::is_hung);
     let hung_ids: Vec<&str> = policies
         .iter()
         .filter(|p| p.is_hung())
         .map(|p| p.id.as_str())
         .collect();
-    let is_hung = |index: usize| hung.get(index).copied().unwrap_or(false);
     let mut logs = Vec::new();
     for result in results {
         findings.extend(result.findings.into_iter().filter(|finding| {
@@ -602,8 +601,6 @@ fn read_input(input: &inputs::Input) -> Result<SourceFile, Box<Finding>> {
         .map_err(|error| Box::new(Finding::new(FindingKind::Error, "input", error.to_string())))
 }
 
-/// Every CustomResourceDefinition among a file's objects teaches the catalog its kind's plural
-/// and scope, so custom resources get the same exact requests built-in kinds get.
 /// Whether `text` could define a CustomResourceDefinition, which the catalog needs before
 /// any file is checked. A kind is written out in full unless escaped (`\u0044`, or a
 /// double-quoted line break), and every escape needs a backslash.
@@ -611,6 +608,8 @@ fn may_define_crd(text: &str) -> bool {
     text.contains("CustomResourceDefinition") || text.contains('\\')
 }
 
+/// Every CustomResourceDefinition among a file's objects teaches the catalog its kind's plural
+/// and scope, so custom resources get the same exact requests built-in kinds get.
 fn crds_in(loaded: &Loaded) -> Vec<serde_json::Value> {
     loaded
         .documents

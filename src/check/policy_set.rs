@@ -285,7 +285,7 @@ fn read(spec: &PolicySpec) -> Result<Policy<'_>, LoadError> {
 
 /// The most linear memory an instance may hold and still be reused. Built-ins on ordinary
 /// objects stay near 2 MiB; a fresh instance costs about 30 µs, paid only after large objects.
-pub const KEPT_MEMORY: usize = 32 * 1024 * 1024;
+const KEPT_MEMORY: usize = 32 * 1024 * 1024;
 
 /// One thread's live instances, one slot per policy: instantiated on first use, reused while
 /// calls succeed, dropped after a failure (a guest that trapped may have corrupt memory) and
