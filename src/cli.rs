@@ -440,6 +440,19 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             .map(ModuleCache::new)
     };
     let groups = config_groups(&args)?;
+    // Settled before the check, which skips reading unchanged files when no report shows them.
+    let configured_outputs = groups
+        .iter()
+        .find_map(|(config, _)| config.as_ref())
+        .map(|c| c.outputs.clone())
+        .unwrap_or_default();
+    let requested = if args.formats.is_empty() {
+        configured_outputs
+    } else {
+        args.formats.clone()
+    };
+    let outputs = resolve_outputs(requested, args.output.clone())?;
+    let source_text = outputs.iter().any(|output| output.format.shows_source());
     let progress: Option<Arc<dyn check::Progress>> = std::io::stderr()
         .is_terminal()
         .then(|| Arc::new(ProgressBar::default()) as Arc<dyn check::Progress>);
@@ -480,6 +493,7 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             selection: config.as_ref().map(|c| c.selection.clone()),
             suppressions: !args.no_suppressions,
             progress: progress.clone(),
+            source_text,
         };
         let outcome = check::run(&options);
         let fail_on = args
@@ -502,17 +516,6 @@ fn check_command(args: CheckArgs) -> miette::Result<u8> {
             writeln!(stderr, "{line}").into_diagnostic()?;
         }
     }
-    let configured_outputs = groups
-        .iter()
-        .find_map(|(config, _)| config.as_ref())
-        .map(|c| c.outputs.clone())
-        .unwrap_or_default();
-    let requested = if args.formats.is_empty() {
-        configured_outputs
-    } else {
-        args.formats.clone()
-    };
-    let outputs = resolve_outputs(requested, args.output.clone())?;
     write_reports(&outputs, &outcome, args.color)?;
     Ok(exit)
 }

@@ -154,26 +154,48 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         // A symbolic link to a manifest is checked like the manifest, not silently skipped; a
         // link that loops (to itself, or to a directory above it) is reported as an error.
         .follow_links(true)
-        .build();
-    for entry in walker {
-        match entry {
-            Ok(entry) => {
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                let path = entry.path();
-                let wanted = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e));
-                if is_file && wanted {
-                    inputs.push(Input {
-                        name: display_name(path),
-                        origin: Origin::File(path.to_path_buf()),
-                    });
-                }
+        // On every core: a walk is mostly waiting on the file system (every directory is
+        // listed and probed for ignore files), and a run that finds its results cached spent
+        // a fifth of its time here. The caller sorts what is found.
+        .build_parallel();
+    let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    walker.run(|| {
+        Box::new(|entry| {
+            let (input, error) = match entry {
+                Ok(entry) => (manifest(&entry), None),
+                Err(error) => (None, Some(walk_error(root, error))),
+            };
+            if input.is_some() || error.is_some() {
+                let mut found = found
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                found.0.extend(input);
+                found.1.extend(error);
             }
-            Err(error) => errors.push(walk_error(root, error)),
-        }
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let (mut found_inputs, mut found_errors) = found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Threads finish in any order; the report must not depend on it.
+    found_errors.sort_by(|a: &InputError, b| (&a.name, &a.message).cmp(&(&b.name, &b.message)));
+    inputs.append(&mut found_inputs);
+    errors.append(&mut found_errors);
+}
+
+/// The input for a walked entry that is a manifest: a file with a manifest's extension.
+fn manifest(entry: &ignore::DirEntry) -> Option<Input> {
+    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+    let path = entry.path();
+    let wanted = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e));
+    (is_file && wanted).then(|| Input {
+        name: display_name(path),
+        origin: Origin::File(path.to_path_buf()),
+    })
 }
 
 fn walk_error(root: &Path, error: ignore::Error) -> InputError {

@@ -77,7 +77,7 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let first = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let mut line_starts = vec![first];
-        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { line_starts }
     }
 
@@ -114,13 +114,6 @@ impl LineIndex {
     }
 }
 
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| (*b == b'\n').then_some(i))
-}
-
 /// One input file: its name as reports show it, and its full text.
 ///
 /// Cheap to clone; the text is shared.
@@ -133,6 +126,9 @@ struct SourceInner {
     name: String,
     text: String,
     lines: LineIndex,
+    /// For a file known without its text: the positions of the offsets findings point at,
+    /// sorted by offset.
+    known: Option<Box<[(usize, Location)]>>,
 }
 
 impl fmt::Debug for SourceFile {
@@ -154,6 +150,23 @@ impl SourceFile {
                 name: name.into(),
                 text,
                 lines,
+                known: None,
+            }),
+        }
+    }
+
+    /// A file known by its name and where some of its offsets fall, without its text: what a
+    /// result taken from the cache needs when no report shows source, so that the file is not
+    /// read. Its text is empty, and [`SourceFile::location`] answers from `positions`.
+    pub fn without_text(name: impl Into<String>, mut positions: Vec<(usize, Location)>) -> Self {
+        positions.sort_unstable();
+        positions.dedup_by_key(|(offset, _)| *offset);
+        SourceFile {
+            inner: Arc::new(SourceInner {
+                name: name.into(),
+                text: String::new(),
+                lines: LineIndex::new(""),
+                known: Some(positions.into_boxed_slice()),
             }),
         }
     }
@@ -173,9 +186,20 @@ impl SourceFile {
         &self.inner.lines
     }
 
-    /// One-based line and column of byte `offset`.
+    /// One-based line and column of byte `offset`. A file known without its text answers
+    /// for the offsets it was given; for another, with the nearest one before it.
     pub fn location(&self, offset: usize) -> Location {
-        self.inner.lines.location(&self.inner.text, offset)
+        match &self.inner.known {
+            Some(known) => {
+                let after = known.partition_point(|(known, _)| *known <= offset);
+                after
+                    .checked_sub(1)
+                    .and_then(|before| known.get(before))
+                    .or(known.first())
+                    .map_or(Location { line: 1, column: 1 }, |(_, location)| *location)
+            }
+            None => self.inner.lines.location(&self.inner.text, offset),
+        }
     }
 
     /// The text under `span`, or `""` when the span is out of range.
@@ -247,6 +271,22 @@ mod tests {
         assert_eq!(file.location(3), Location { line: 1, column: 1 });
         let u = text.find('ü').unwrap();
         assert_eq!(file.location(u), Location { line: 2, column: 7 });
+    }
+
+    #[test]
+    fn a_file_without_text_answers_from_its_known_positions() {
+        let text = "a: 1\nbé: [x, y]\n";
+        let file = SourceFile::new("x.yaml", text);
+        let offsets = [text.find('x').unwrap(), text.find('y').unwrap(), 2];
+        let known = offsets.map(|o| (o, file.location(o))).to_vec();
+        let without = SourceFile::without_text("x.yaml", known);
+        for offset in offsets {
+            assert_eq!(without.location(offset), file.location(offset));
+        }
+        assert_eq!(without.text(), "");
+        assert_eq!(without.name(), "x.yaml");
+        // Between known offsets: the nearest before.
+        assert_eq!(without.location(offsets[0] + 1), file.location(offsets[0]));
     }
 
     #[test]

@@ -240,3 +240,63 @@ fn a_same_size_edit_within_the_clock_granularity_is_seen() {
     let (report, cached, code) = check(dir.path(), cache.path(), &args);
     assert_eq!((cached, code), (0, 1), "the edit is seen: {report}");
 }
+
+#[test]
+fn a_report_without_snippets_takes_positions_from_the_cache_without_reading_the_file() {
+    // JSON, SARIF, concise and the other machine formats need only a finding's line and
+    // column, which the cache keeps: an old file known unchanged by its size and time is not
+    // read at all. Proven by changing its bytes behind the cache's back, keeping its size and
+    // time (the trust git and ruff place in them): the report still places the finding where
+    // the original text had it, where the new text has no line 9.
+    let dir = scratch(&[("pod.yaml", POD)]);
+    let pod = dir.path().join("pod.yaml");
+    let time = age(&pod, std::time::Duration::from_secs(3600));
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = ["-p", "privileged", "."];
+    let (first, cached, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!((cached, code), (0, 1), "{first}");
+    let place = |report: &serde_json::Value| {
+        let finding = &report["findings"][0];
+        (
+            finding["line"].as_u64(),
+            finding["column"].as_u64(),
+            finding["end_line"].as_u64(),
+            finding["end_column"].as_u64(),
+        )
+    };
+    assert_eq!(place(&first), (Some(9), Some(21), Some(9), Some(25)));
+
+    std::fs::write(&pod, "x".repeat(POD.len())).expect("overwrite");
+    std::fs::File::options()
+        .write(true)
+        .open(&pod)
+        .and_then(|f| f.set_modified(time))
+        .expect("restore the time");
+    let (second, cached, code) = check(dir.path(), cache.path(), &args);
+    assert_eq!((cached, code), (1, 1), "{second}");
+    assert_eq!(
+        first, second,
+        "the cached report is the first one, places and all"
+    );
+
+    let cache_dir = cache.path().to_string_lossy().to_string();
+    let concise = admit_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--cache-dir",
+            &cache_dir,
+            "-p",
+            "privileged",
+            ".",
+        ],
+        None,
+    );
+    assert!(
+        concise.stdout.starts_with("pod.yaml:9:21: "),
+        "{}",
+        concise.stdout
+    );
+}

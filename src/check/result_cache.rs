@@ -39,13 +39,13 @@ use crate::findings::{
 };
 use crate::inputs::{Input, Origin};
 use crate::requests::ResourceCatalog;
-use crate::source::{SourceFile, Span};
+use crate::source::{Location, SourceFile, Span};
 
 /// Error codes that depend only on the file's text: a file with only these is cached.
 const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
 
 /// Bumped when the entry layout changes.
-const FORMAT: &str = "admit-results-v4";
+const FORMAT: &str = "admit-results-v5";
 
 /// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
 /// never trusts what an older one found.
@@ -99,7 +99,8 @@ pub struct Entry {
 
 impl Entry {
     /// The cached result, when it was found under `run` and fits `file`. Without the file's
-    /// text (`None`), only a result with nothing to point at fits.
+    /// text (`None`, for a file known unchanged by its stat), findings point into a file known
+    /// only by its name and their recorded positions.
     pub fn result(
         &self,
         run: &str,
@@ -109,9 +110,15 @@ impl Entry {
         if self.run != run {
             return None;
         }
-        postcard::from_bytes::<CachedResult>(&self.result)
-            .ok()?
-            .into_result(file, policies)
+        let cached = postcard::from_bytes::<CachedResult>(&self.result).ok()?;
+        match file {
+            Some(file) => cached.into_result(file, true, policies),
+            None => {
+                let positions = cached.positions();
+                let file = SourceFile::without_text(self.name.clone(), positions);
+                cached.into_result(&file, false, policies)
+            }
+        }
     }
 
     /// The CRDs the file defines.
@@ -388,10 +395,18 @@ struct CachedFinding {
 struct CachedLocation {
     start: usize,
     end: usize,
+    /// The line and column of `start` and `end`, so that a run whose reports show no source
+    /// text need not read the file to give them.
+    start_at: (usize, usize),
+    end_at: (usize, usize),
     document: usize,
     pointer: Option<String>,
     label: String,
     object: Option<CachedObject>,
+}
+
+fn line_column(location: Location) -> (usize, usize) {
+    (location.line, location.column)
 }
 
 /// An object's apiVersion, kind, namespace and name.
@@ -425,6 +440,8 @@ impl CachedResult {
                     location: f.location.as_ref().map(|l| CachedLocation {
                         start: l.span.start,
                         end: l.span.end,
+                        start_at: line_column(l.file.location(l.span.start)),
+                        end_at: line_column(l.file.location(l.span.end)),
                         document: l.document,
                         pointer: l.pointer.clone(),
                         label: l.label.clone(),
@@ -457,15 +474,34 @@ impl CachedResult {
         }
     }
 
-    /// The result, with every finding tied to `file`; `None` if an entry does not fit it.
+    /// Where the findings' spans start and end, for a file known without its text.
+    fn positions(&self) -> Vec<(usize, Location)> {
+        let at = |(line, column)| Location { line, column };
+        self.findings
+            .iter()
+            .filter_map(|f| f.location.as_ref())
+            .flat_map(|l| [(l.start, at(l.start_at)), (l.end, at(l.end_at))])
+            .collect()
+    }
+
+    /// The result, with every finding tied to `file`; `None` if an entry does not fit it (when
+    /// `check_spans`, a span beyond the file's text).
     /// Consumes the decoded entry: its strings move into the findings, none is copied.
-    fn into_result(self, file: Option<&SourceFile>, policies: usize) -> Option<FileResult> {
+    fn into_result(
+        self,
+        file: &SourceFile,
+        check_spans: bool,
+        policies: usize,
+    ) -> Option<FileResult> {
         let mut names: HashMap<CachedObject, Arc<ObjectName>> = HashMap::new();
         let mut findings = Vec::with_capacity(self.findings.len());
         for cached in self.findings {
             let location = match cached.location {
                 Some(l) => {
-                    let file = file.filter(|f| l.start <= l.end && l.end <= f.text().len())?;
+                    let fits = l.start <= l.end && l.end <= file.text().len();
+                    if check_spans && !fits {
+                        return None;
+                    }
                     // Findings of one object share its name, as in a fresh run.
                     let object = l.object.map(|o| {
                         names

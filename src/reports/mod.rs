@@ -73,6 +73,12 @@ impl Format {
         }
     }
 
+    /// Whether the report shows the files' text: only `human` does, with its snippets. The
+    /// others need only names, lines and columns, which cached results keep.
+    pub fn shows_source(self) -> bool {
+        self == Format::Human
+    }
+
     /// The format called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
