@@ -1,6 +1,8 @@
 //! The document loader and its span index: any text loads without panicking, and every span
 //! it hands out is inside the text, on character boundaries, and can be turned into a
-//! line:column and sliced (what every report does with it).
+//! line:column and sliced (what every report does with it). A node serializes to exactly its
+//! `to_json` (requests are written from the tree), and a file known without its text gives the
+//! line:column recorded for each offset (what a cached run reports).
 #![no_main]
 
 use admit::documents::{Node, Span, Value, load};
@@ -44,10 +46,20 @@ fuzz_target!(|data: &[u8]| {
     for error in &loaded.errors {
         check_span(&file, error.span);
     }
+    let mut positions = Vec::new();
     for document in &loaded.documents {
         check_span(&file, document.span);
         walk(&file, &document.root, 0);
-        let _ = document.root.to_json();
+        let json = document.root.to_json();
+        let written = serde_json::to_value(&document.root).expect("a node serializes");
+        assert_eq!(written, json, "Serialize for Node differs from to_json");
         let _ = admit::objects::extract(document);
+        for offset in [document.span.start, document.span.end] {
+            positions.push((offset, file.location(offset)));
+        }
+    }
+    let without = SourceFile::without_text("fuzz.yaml", positions.clone());
+    for (offset, location) in positions {
+        assert_eq!(without.location(offset), location, "offset {offset}");
     }
 });

@@ -174,22 +174,29 @@ fn write_findings(out: &mut impl Write, findings: &[Finding]) -> std::io::Result
         return out.write_all(b"[]");
     }
     out.write_all(b"[")?;
+    // One buffer per chunk of a window, kept across windows: a fresh buffer is fresh pages
+    // for the kernel to zero, which cost as much as writing into them.
+    let mut parts: Vec<Vec<u8>> = Vec::new();
     for (window, findings) in findings.chunks(WINDOW).enumerate() {
-        let parts: Vec<std::io::Result<Vec<u8>>> = findings
-            .par_chunks(CHUNK)
+        let chunks = findings.len().div_ceil(CHUNK);
+        if parts.len() < chunks {
+            parts.resize_with(chunks, Vec::new);
+        }
+        parts[..chunks]
+            .par_iter_mut()
+            .zip(findings.par_chunks(CHUNK))
             .enumerate()
-            .map(|(chunk, findings)| {
-                let mut part = Vec::with_capacity(findings.len() * 1024);
+            .try_for_each(|(chunk, (part, findings))| {
+                part.clear();
                 for (index, finding) in findings.iter().enumerate() {
                     let first = window == 0 && chunk == 0 && index == 0;
                     part.write_all(if first { b"\n    " } else { b",\n    " })?;
-                    write_nested(&mut part, &json_finding(finding), 2)?;
+                    write_nested(part, &json_finding(finding), 2)?;
                 }
-                Ok(part)
-            })
-            .collect();
-        for part in parts {
-            out.write_all(&part?)?;
+                Ok::<(), std::io::Error>(())
+            })?;
+        for part in &parts[..chunks] {
+            out.write_all(part)?;
         }
     }
     out.write_all(b"\n  ]")
