@@ -12,9 +12,19 @@ use libfuzzer_sys::fuzz_target;
 fn check_span(file: &SourceFile, span: Span) {
     let text = file.text();
     assert!(span.start <= span.end, "inverted span {span:?}");
-    assert!(span.end <= text.len(), "span {span:?} past the end ({})", text.len());
-    assert!(text.is_char_boundary(span.start), "span {span:?} starts inside a character");
-    assert!(text.is_char_boundary(span.end), "span {span:?} ends inside a character");
+    assert!(
+        span.end <= text.len(),
+        "span {span:?} past the end ({})",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(span.start),
+        "span {span:?} starts inside a character"
+    );
+    assert!(
+        text.is_char_boundary(span.end),
+        "span {span:?} ends inside a character"
+    );
     let start = file.location(span.start);
     let end = file.location(span.end);
     assert!(start <= end, "{span:?}: {start:?} after {end:?}");

@@ -38,8 +38,7 @@ fuzz_target!(|data: &[u8]| {
     let extracted = admit::objects::extract(document);
     let object = &extracted.objects[0];
     let name = Arc::new(ObjectName::of(object.node));
-    let json = object.node.to_json();
-    for finding in from_response("fuzz", &file, object, &name, &json, &response) {
+    for finding in from_response("fuzz", &file, object, &name, &response) {
         if let Some(location) = &finding.location {
             assert!(location.span.start <= location.span.end);
             assert!(location.span.end <= MANIFEST.len(), "{finding:?}");

@@ -18,9 +18,11 @@
 //! them, and postcard reads the same entries in a fraction of the time and space.
 //!
 //! A file is known unchanged without reading it when its size and modification time are those
-//! recorded, as ruff and git do; only then can a file whose result has nothing to point at be
-//! skipped entirely. The time is trusted only for files that were already two seconds old when
-//! recorded, so an edit within the clock's granularity of the recording is still seen.
+//! recorded, as ruff and git do. Such a file is not read at all when its result points at
+//! nothing in it, or when no report shows source text: a cached finding keeps its line and
+//! column, and only the human format's snippets need the text. The time is trusted only for
+//! files that were already two seconds old when recorded, so an edit within the clock's
+//! granularity of the recording is still seen.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
