@@ -10,6 +10,7 @@ mod file_check;
 mod policy_set;
 mod result_cache;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -335,17 +336,20 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                     file: None,
                     loaded: None,
                     entry: Some(entry),
-                    content: Some(entry.content().to_string()),
+                    content: Some(Cow::Borrowed(entry.content())),
                     stat,
                     crds: entry.crds(),
                 });
             }
             let file = read_input(input)?;
             let (entry, content) = match (&result_cache, unchanged) {
-                (_, Some(entry)) => (Some(entry), Some(entry.content().to_string())),
+                (_, Some(entry)) => (Some(entry), Some(Cow::Borrowed(entry.content()))),
                 (Some(_), None) => {
                     let content = ResultCache::digest(&file);
-                    (entry.filter(|e| e.content() == content), Some(content))
+                    (
+                        entry.filter(|e| e.content() == content),
+                        Some(Cow::Owned(content)),
+                    )
                 }
                 (None, None) => (None, None),
             };
@@ -491,7 +495,7 @@ pub fn run(options: &CheckOptions) -> CheckOutcome {
                 pending.into_iter().zip(checked)
             {
                 if let (Some(cache), Some(content)) = (&result_cache, content) {
-                    cache.put(input, content, stat, &crds, &run_key, &result);
+                    cache.put(input, content.into_owned(), stat, &crds, &run_key, &result);
                 }
                 done[index] = Some(result);
             }
@@ -601,7 +605,9 @@ struct Prepared<'c> {
     loaded: Option<Loaded>,
     entry: Option<&'c result_cache::Entry>,
     /// SHA-256 of the text, when results are cached.
-    content: Option<String>,
+    /// Borrowed from the cache entry when there is one: a run that takes every file from the
+    /// cache never needs its own copy.
+    content: Option<Cow<'c, str>>,
     /// Size and modification time before reading, when results are cached.
     stat: Option<result_cache::FileStat>,
     /// The CustomResourceDefinitions it defines, as JSON.
