@@ -18,6 +18,9 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
+mod scan;
+pub(crate) use scan::{Scanned, scan};
+
 /// One value of the flat list. A container is followed by its contents (an object by key and
 /// value in turn) and records the position just past them.
 ///
@@ -215,6 +218,11 @@ impl<'a> Node<'a> {
             Entry::Array { end } | Entry::Object { end } => *end,
             _ => self.index + 1,
         }
+    }
+
+    /// Where this value is in its document's list.
+    pub(crate) fn index(self) -> usize {
+        self.index
     }
 
     #[inline]

@@ -151,6 +151,14 @@ pub fn validate<S: Settings>(payload: &[u8], check: Check<S>) -> CallResult {
     // (`from_slice` checks string by string: a twentieth of the time of a call).
     let text = std::str::from_utf8(payload)
         .map_err(|e| format!("cannot read the request: it is not UTF-8 ({e})"))?;
+    let null = Json::default();
+    if let Some(scanned) = json::scan(text)
+        && let Some(fast) = FastPayload::read(&scanned, null.root())
+    {
+        return answer(&fast.request(), check);
+    }
+    // What the fast path does not vouch for (invalid JSON, an unusual request, settings that
+    // do not parse) is read as it always was, so that the answer, or the error, is the same.
     let payload: Payload<'_, S> = serde_json::from_str(text)
         .map_err(|e| format!("cannot read the request: {}", serde_message(&e)))?;
     let admission = &payload.request;
@@ -162,9 +170,98 @@ pub fn validate<S: Settings>(payload: &[u8], check: Check<S>) -> CallResult {
         namespace: &admission.namespace,
         settings: &payload.settings,
     };
+    answer(&request, check)
+}
+
+fn answer<S>(request: &Request<'_, S>, check: Check<S>) -> CallResult {
     let mut violations = Violations::default();
-    check(&request, &mut violations);
+    check(request, &mut violations);
     violations.respond()
+}
+
+/// The fields of [`Payload`] read from the fast path's list instead of by serde, or `None`
+/// wherever serde's reading might differ: a field of `Payload`, `Admission` or
+/// `GroupVersionKind` repeated (serde rejects that) or of an unexpected type (serde rejects
+/// most, and reads a struct from an array), or settings that do not deserialize.
+struct FastPayload<'a, S> {
+    object: Node<'a>,
+    kind: &'a str,
+    group: &'a str,
+    version: &'a str,
+    namespace: &'a str,
+    settings: S,
+}
+
+impl<'a, S: Settings> FastPayload<'a, S> {
+    fn read(scanned: &'a json::Scanned<'a>, null: Node<'a>) -> Option<Self> {
+        let root = scanned.json.root();
+        let admission = unique_object(root, "request")??;
+        let settings = unique(root, "settings")??;
+        // The text of the settings: serde deserializes them from it exactly as it would inside
+        // the payload (a settings error is then reported by the serde path).
+        let (_, text) = scanned
+            .spans
+            .iter()
+            .find(|(index, _)| settings.index() == *index)?;
+        let settings = serde_json::from_str(text).ok()?;
+        let (mut group, mut version, mut kind) = ("", "", "");
+        if let Some(gvk) = unique_object(admission, "kind")? {
+            group = unique_str(gvk, "group")?;
+            version = unique_str(gvk, "version")?;
+            kind = unique_str(gvk, "kind")?;
+        }
+        Some(FastPayload {
+            object: unique(admission, "object")?.unwrap_or(null),
+            kind,
+            group,
+            version,
+            namespace: unique_str(admission, "namespace")?,
+            settings,
+        })
+    }
+
+    fn request(&self) -> Request<'_, S> {
+        Request {
+            object: self.object,
+            kind: self.kind,
+            group: self.group,
+            version: self.version,
+            namespace: self.namespace,
+            settings: &self.settings,
+        }
+    }
+}
+
+/// The member `key` of `object`: `None` when it is there more than once (serde's "duplicate
+/// field"), `Some(None)` when it is missing.
+fn unique<'a>(object: Node<'a>, key: &str) -> Option<Option<Node<'a>>> {
+    let mut found = None;
+    for (name, value) in object.as_object()? {
+        if name == key {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(value);
+        }
+    }
+    Some(found)
+}
+
+/// [`unique`], and `None` unless the member is an object or missing.
+fn unique_object<'a>(object: Node<'a>, key: &str) -> Option<Option<Node<'a>>> {
+    let found = unique(object, key)?;
+    match found {
+        Some(value) if !value.is_object() => None,
+        _ => Some(found),
+    }
+}
+
+/// [`unique`], and `None` unless the member is a string or missing (`""`, serde's default).
+fn unique_str<'a>(object: Node<'a>, key: &str) -> Option<&'a str> {
+    match unique(object, key)? {
+        Some(value) => value.as_str(),
+        None => Some(""),
+    }
 }
 
 /// The `validate` payload, as Kubewarden's `ValidationRequest` has it: `request` and `settings`
@@ -737,5 +834,129 @@ mod tests {
             text,
             r#"{"accepted":false,"message":"first; second","violations":[{"pointer":"/a","message":"first"},{"pointer":"/b","message":"second"}]}"#
         );
+    }
+
+    /// Settings with a few shapes, for the fast path's settings against serde's.
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Knobs {
+        limit: Option<u32>,
+        names: Vec<String>,
+    }
+
+    impl Settings for Knobs {}
+
+    /// Where the fast path reads a payload, serde reads the same fields from it.
+    fn payloads_agree(text: &str) -> bool {
+        let null = Json::default();
+        let Some(scanned) = json::scan(text) else {
+            return false;
+        };
+        let Some(fast) = FastPayload::<Knobs>::read(&scanned, null.root()) else {
+            return false;
+        };
+        let serde: Payload<'_, Knobs> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the fast path read a payload serde rejects ({e}): {text}"));
+        let admission = &serde.request;
+        assert_eq!(fast.kind, admission.kind.kind, "{text}");
+        assert_eq!(fast.group, admission.kind.group, "{text}");
+        assert_eq!(fast.version, admission.kind.version, "{text}");
+        assert_eq!(fast.namespace, admission.namespace, "{text}");
+        assert_eq!(fast.settings, serde.settings, "{text}");
+        assert_eq!(
+            fast.object.to_value(),
+            admission.object.root().to_value(),
+            "{text}"
+        );
+        assert_eq!(
+            fast.object.to_string(),
+            admission.object.root().to_string(),
+            "{text}"
+        );
+        true
+    }
+
+    /// `{...}` of the members given, in order.
+    fn object_of(members: &[(&str, &str)]) -> String {
+        let members: Vec<String> = members.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_fast_path_reads_payloads_as_serde_does(
+            gvk in proptest::collection::vec((
+                proptest::sample::select(&[r#""group""#, r#""version""#, r#""kind""#, r#""other""#][..]),
+                proptest::sample::select(&[r#""apps""#, r#""v1""#, r#""Deploy\u006dent""#, "null", "1", "[]", "{}"][..]),
+            ), 0..5),
+            gvk_as in proptest::sample::select(&["object", "array", "null", "missing"][..]),
+            request in proptest::collection::vec((
+                proptest::sample::select(&[r#""kind""#, r#""namespace""#, r#""object""#, r#""uid""#, r#""oldObject""#][..]),
+                proptest::sample::select(&[
+                    r#""team""#, r#""te\"am""#, "null", "3", "true", "[]", "{}",
+                    r#"{"spec": {"template": {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 8080}]}]}}}}"#,
+                    r#"{"a": 1, "a": [2.5, -0, 18446744073709551615]}"#,
+                ][..]),
+            ), 0..6),
+            request_as in proptest::sample::select(&["object", "array", "null"][..]),
+            settings in proptest::sample::select(&[
+                "{}", r#"{"limit": 3}"#, r#"{"limit": -1}"#, r#"{"limit": 3, "limit": 4}"#,
+                r#"{"names": ["a", "b\n"]}"#, r#"{"other": 1}"#, "null", "[]", r#"[3, ["x"]]"#,
+            ][..]),
+            root in proptest::collection::vec(
+                proptest::sample::select(&["request", "settings", "uid", "settings", "request"][..]),
+                0..4,
+            ),
+        ) {
+            let gvk: Vec<(&str, &str)> = gvk.into_iter().collect();
+            let gvk_text = match gvk_as {
+                "object" => Some(object_of(&gvk)),
+                "array" => Some(format!("[{}]", gvk.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(","))),
+                "null" => Some("null".to_string()),
+                _ => None,
+            };
+            let mut members: Vec<(&str, String)> =
+                request.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            if let Some(gvk_text) = gvk_text {
+                members.push((r#""kind""#, gvk_text));
+            }
+            let members: Vec<(&str, &str)> = members.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let request_text = match request_as {
+                "object" => object_of(&members),
+                "array" => format!("[{}]", members.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(",")),
+                _ => "null".to_string(),
+            };
+            let root: Vec<(String, &str)> = root
+                .iter()
+                .map(|key| match *key {
+                    "request" => (format!("{key:?}"), request_text.as_str()),
+                    "settings" => (format!("{key:?}"), settings),
+                    _ => (format!("{key:?}"), r#""u""#),
+                })
+                .collect();
+            let root: Vec<(&str, &str)> = root.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            payloads_agree(&object_of(&root));
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_a_usual_request() {
+        let payload = r#"{"request": {"uid": "u", "kind": {"group": "apps", "version": "v1",
+            "kind": "Deployment"}, "namespace": "team", "userInfo": {"groups": ["a"]},
+            "object": {"metadata": {"name": "web"}, "spec": {"replicas": 3}}, "oldObject": null},
+            "settings": {"limit": 2}}"#;
+        assert!(payloads_agree(payload));
+        // Repeated fields and settings that do not deserialize are left to serde.
+        for payload in [
+            r#"{"request": {}, "request": {}, "settings": {}}"#,
+            r#"{"request": {"namespace": "a", "namespace": "b"}, "settings": {}}"#,
+            r#"{"request": {"kind": {"kind": "A", "kind": "B"}}, "settings": {}}"#,
+            r#"{"request": {}, "settings": {"limit": "3"}}"#,
+            r#"{"request": {"kind": ["apps", "v1", "Deployment"]}, "settings": {}}"#,
+        ] {
+            assert!(!payloads_agree(payload), "{payload}");
+        }
     }
 }
