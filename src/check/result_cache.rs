@@ -303,19 +303,21 @@ impl ResultCache {
         }
         changed.sort_unstable();
         changed.dedup();
-        if changed.is_empty() || std::fs::create_dir_all(&dir).is_err() {
-            return;
+        if !changed.is_empty() && std::fs::create_dir_all(&dir).is_ok() {
+            remove_other_builds(&dir);
+            changed.into_par_iter().for_each(|bucket| {
+                let Some(pack) = packs.get(&bucket) else {
+                    return;
+                };
+                let Ok(bytes) = postcard::to_stdvec(pack) else {
+                    return;
+                };
+                let _ = crate::atomic_file::write(&pack_path(&dir, bucket), &bytes);
+            });
         }
-        remove_other_builds(&dir);
-        changed.into_par_iter().for_each(|bucket| {
-            let Some(pack) = packs.get(&bucket) else {
-                return;
-            };
-            let Ok(bytes) = postcard::to_stdvec(pack) else {
-                return;
-            };
-            let _ = crate::atomic_file::write(&pack_path(&dir, bucket), &bytes);
-        });
+        // Thousands of entries, freed one allocation at a time: off the run's path (the
+        // process may end first, which frees them all at once).
+        std::thread::spawn(move || drop(packs));
     }
 }
 
