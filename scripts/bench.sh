@@ -325,8 +325,19 @@ verdict() { calc "'yes' if $1 else 'no'"; }
     speedup="$(calc "round($t1 / $t2, 2)")"
     echo "| 5 | 2 threads vs 1, 10k objects (\`RAYON_NUM_THREADS\`) | ×$speedup ($(secs "$t1") → $(secs "$t2")) | ≥ ×1.7 | $(verdict "$speedup >= 1.7") |"
     last="${SIZES[-1]}"
-    growth="$(calc "round($(median "scale-$last-t2") / $(median scale-1k-t2) / ($(summary "$last" objects) / $(summary 1k objects)), 2)")"
-    echo "| 5 | linear growth: (time per object at $last) / (at 1k), 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
+    if [[ ${#SIZES[@]} -ge 3 ]]; then
+        # Time is a fixed cost plus a cost per object; linear means the cost of each further
+        # object stays the same: compare it over the last step of sizes with the step before.
+        a="${SIZES[-3]}" b="${SIZES[-2]}"
+        step() { # FROM TO: seconds per further object, 2 threads
+            calc "($(median "scale-$2-t2") - $(median "scale-$1-t2")) / ($(summary "$2" objects) - $(summary "$1" objects))"
+        }
+        growth="$(calc "round($(step "$b" "$last") / $(step "$a" "$b"), 2)")"
+        echo "| 5 | linear growth: time per further object from $b to $last / from $a to $b, 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
+    else
+        growth="$(calc "round($(median "scale-$last-t2") / $(median scale-1k-t2) / ($(summary "$last" objects) / $(summary 1k objects)), 2)")"
+        echo "| 5 | linear growth: (time per object at $last) / (at 1k), 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
+    fi
     # Wall / evaluations counts the whole pipeline (walk, parse, requests, report) against the
     # evaluations; the no-op run has one evaluation per object and the built-ins about eleven, so
     # that ratio flatters the built-ins. The marginal cost (over a run that evaluates almost

@@ -202,41 +202,105 @@ fn write_findings(out: &mut impl Write, findings: &[Finding]) -> std::io::Result
     out.write_all(b"\n  ]")
 }
 
-/// `value` pretty-printed as serde does at `depth` levels of nesting: as on its own, with
-/// every line after the first indented. JSON strings escape their line breaks, so every line
-/// break serde writes is between tokens.
+/// `value` pretty-printed as serde does at `depth` levels of nesting.
 fn write_nested(out: &mut impl Write, value: &impl Serialize, depth: usize) -> std::io::Result<()> {
-    let mut indented = Indented {
+    let mut serializer = serde_json::Serializer::with_formatter(
         out,
-        indent: &b"        "[..2 * depth],
-    };
-    serde_json::to_writer_pretty(&mut indented, value)?;
+        Nested {
+            depth,
+            has_value: false,
+        },
+    );
+    value.serialize(&mut serializer)?;
     Ok(())
 }
 
-/// A writer that indents every line after the first by `indent`.
-struct Indented<'w, W: Write> {
-    out: &'w mut W,
-    indent: &'static [u8],
+/// serde_json's pretty layout (a line per member, two spaces a level, `": "` after keys)
+/// starting `depth` levels down, where `PrettyFormatter` always starts at the top.
+struct Nested {
+    depth: usize,
+    /// Whether the innermost open container has a member yet (`[]` and `{}` stay on one line).
+    has_value: bool,
 }
 
-impl<W: Write> Write for Indented<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
+impl Nested {
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
     }
 
-    fn write_all(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
-        while let Some(newline) = memchr::memchr(b'\n', buf) {
-            self.out.write_all(&buf[..=newline])?;
-            self.out.write_all(self.indent)?;
-            buf = &buf[newline + 1..];
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            indent(out, self.depth)?;
         }
-        self.out.write_all(buf)
+        out.write_all(bracket)
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+    fn member<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(out, self.depth)
+    }
+}
+
+fn indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> std::io::Result<()> {
+    const SPACES: &[u8] = b"                ";
+    let mut left = 2 * depth;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.write_all(&SPACES[..now])?;
+        left -= now;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -393,7 +457,12 @@ mod tests {
                 .collect();
             let outcome = CheckOutcome {
                 findings,
-                policies: vec![policy.clone()],
+                // No policy at all: an empty array stays `[]`.
+                policies: if count == 2 {
+                    Vec::new()
+                } else {
+                    vec![policy.clone()]
+                },
                 summary: Summary {
                     files: 3,
                     elapsed: std::time::Duration::from_millis(1234),
