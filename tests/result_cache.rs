@@ -165,12 +165,22 @@ fn a_broken_policy_is_reported_on_every_run() {
 /// Set `path`'s modification time to `age` before now.
 fn age(path: &Path, age: std::time::Duration) -> std::time::SystemTime {
     let time = std::time::SystemTime::now() - age;
-    let file = std::fs::File::options()
+    set_modified(path, time);
+    time
+}
+
+fn set_modified(path: &Path, time: std::time::SystemTime) {
+    std::fs::File::options()
         .write(true)
         .open(path)
-        .expect("open for setting its time");
-    file.set_modified(time).expect("set the modification time");
-    time
+        .and_then(|f| f.set_modified(time))
+        .expect("set the modification time");
+}
+
+/// Replace `path`'s text behind the cache's back: its modification time stays `time`.
+fn rewrite_keeping_time(path: &Path, text: &str, time: std::time::SystemTime) {
+    std::fs::write(path, text).expect("rewrite");
+    set_modified(path, time);
 }
 
 /// [`POD`] as the `privileged` policy accepts it (`fals_` is not `true`), one same-size edit
@@ -231,12 +241,7 @@ fn a_same_size_edit_within_the_clock_granularity_is_seen() {
 
     let edited = accepted.replace("fals_", "true ");
     assert_eq!(edited.len(), accepted.len());
-    std::fs::write(&pod, &edited).expect("edit");
-    std::fs::File::options()
-        .write(true)
-        .open(&pod)
-        .and_then(|f| f.set_modified(time))
-        .expect("restore the time");
+    rewrite_keeping_time(&pod, &edited, time);
     let (report, cached, code) = check(dir.path(), cache.path(), &args);
     assert_eq!((cached, code), (0, 1), "the edit is seen: {report}");
 }
@@ -266,12 +271,7 @@ fn a_report_without_snippets_takes_positions_from_the_cache_without_reading_the_
     };
     assert_eq!(place(&first), (Some(9), Some(21), Some(9), Some(25)));
 
-    std::fs::write(&pod, "x".repeat(POD.len())).expect("overwrite");
-    std::fs::File::options()
-        .write(true)
-        .open(&pod)
-        .and_then(|f| f.set_modified(time))
-        .expect("restore the time");
+    rewrite_keeping_time(&pod, &"x".repeat(POD.len()), time);
     let (second, cached, code) = check(dir.path(), cache.path(), &args);
     assert_eq!((cached, code), (1, 1), "{second}");
     assert_eq!(
