@@ -36,7 +36,7 @@ fn profile_type(owner: &Owner<'_>, violations: &mut Violations) {
             owner.pointer(TYPE),
             format!(
                 "{} must not use AppArmor profile type {}; use RuntimeDefault or Localhost",
-                owner.label,
+                owner.label(),
                 shown(value)
             ),
         );

@@ -18,7 +18,6 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     }
     for container in spec.containers() {
-        let label = container.label();
         let dropped: Vec<Node<'_>> = container
             .get(DROP)
             .and_then(Node::as_array)
@@ -34,12 +33,16 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
             match near_miss {
                 Some(index) => violations.add(
                     container.pointer(&format!("{DROP}/{index}")),
-                    format!("{label} must drop ALL capabilities, written in capitals"),
+                    format!(
+                        "{} must drop ALL capabilities, written in capitals",
+                        container.label()
+                    ),
                 ),
                 None => violations.add(
                     container.pointer(DROP),
                     format!(
-                        "{label} must drop ALL capabilities; list ALL in securityContext.capabilities.drop"
+                        "{} must drop ALL capabilities; list ALL in securityContext.capabilities.drop",
+                        container.label()
                     ),
                 ),
             }
@@ -53,7 +56,8 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 violations.add(
                     container.pointer(&format!("{ADD}/{index}")),
                     format!(
-                        "{label} must not add capability {name}; only NET_BIND_SERVICE may be added"
+                        "{} must not add capability {name}; only NET_BIND_SERVICE may be added",
+                        container.label()
                     ),
                 );
             }

@@ -19,10 +19,9 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     for (field, what) in NAMESPACES {
-        let relative = format!("/{field}");
-        if spec.get(&relative).and_then(Node::as_bool) == Some(true) {
+        if spec.value.get(field).and_then(Node::as_bool) == Some(true) {
             violations.add(
-                spec.pointer(&relative),
+                spec.pointer(&format!("/{field}")),
                 format!("pod must not share {what} ({field}: true)"),
             );
         }

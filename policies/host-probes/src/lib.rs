@@ -24,11 +24,18 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     };
     for container in spec.containers() {
         for (handler, name) in HANDLERS {
+            let Some(probe) = container.get(handler) else {
+                continue;
+            };
             for action in ACTIONS {
-                let field = format!("{handler}/{action}/host");
-                let Some(value) = container.get(&field).filter(|v| !v.is_null()) else {
+                let Some(value) = probe
+                    .get(action)
+                    .and_then(|a| a.get("host"))
+                    .filter(|v| !v.is_null())
+                else {
                     continue;
                 };
+                let field = format!("{handler}/{action}/host");
                 let host = match value.as_str() {
                     Some("") => continue,
                     Some(host) => host.to_string(),

@@ -22,7 +22,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 format!(
                     "{} must not run as a Windows HostProcess {what} \
                      (windowsOptions.hostProcess: true)",
-                    owner.label
+                    owner.label()
                 ),
             );
         }

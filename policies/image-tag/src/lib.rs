@@ -43,23 +43,25 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
         let Some(image) = container.get("/image").and_then(Node::as_str) else {
             continue;
         };
-        let label = container.label();
         let (repository, tag, digest) = split(image);
         let tag = tag.filter(|t| !t.is_empty());
-        let message = match (tag, digest) {
+        let problem = match (tag, digest) {
             (_, Some(_)) => continue,
             _ if request.settings.require_digest => format!(
-                "{label} uses image {image:?} without a digest; pin it as {image}@sha256:<digest> (require_digest is set)"
+                "uses image {image:?} without a digest; pin it as {image}@sha256:<digest> (require_digest is set)"
             ),
             (None, None) => format!(
-                "{label} uses image {image:?} without a tag; pin a version (e.g. {repository}:1.2.3) or a digest"
+                "uses image {image:?} without a tag; pin a version (e.g. {repository}:1.2.3) or a digest"
             ),
             (Some("latest"), None) => format!(
-                "{label} uses image {image:?}; latest moves to new releases, pin a version (e.g. {repository}:1.2.3) or a digest"
+                "uses image {image:?}; latest moves to new releases, pin a version (e.g. {repository}:1.2.3) or a digest"
             ),
             (Some(_), None) => continue,
         };
-        violations.add(container.pointer("/image"), message);
+        violations.add(
+            container.pointer("/image"),
+            format!("{} {problem}", container.label()),
+        );
     }
 }
 

@@ -67,12 +67,19 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
             let Some((kind, resource)) = required.split_once('.') else {
                 continue;
             };
-            if is_set(container.get(&format!("/resources/{kind}/{resource}"))) {
-                continue;
-            }
+            // Key by key rather than through a pointer: this runs for every container, and
+            // only a violation needs the pointer written out.
+            let set = |kind: &str| {
+                is_set(
+                    container
+                        .value
+                        .get("resources")
+                        .and_then(|r| r.get(kind))
+                        .and_then(|k| k.get(resource)),
+                )
+            };
             // Kubernetes copies a limit into a missing request, so the request is set.
-            if kind == "requests" && is_set(container.get(&format!("/resources/limits/{resource}")))
-            {
+            if set(kind) || (kind == "requests" && set("limits")) {
                 continue;
             }
             violations.add(

@@ -27,7 +27,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 owner.pointer(FIELD),
                 format!(
                     "{the}{} must not set securityContext.runAsUser: 0; use a non-zero user ID",
-                    owner.label
+                    owner.label()
                 ),
             );
         }

@@ -32,7 +32,7 @@ fn profile_type(owner: &Owner<'_>, violations: &mut Violations) {
             owner.pointer(TYPE),
             format!(
                 "{} must not use seccomp profile {}; use RuntimeDefault or Localhost",
-                owner.label,
+                owner.label(),
                 shown(value)
             ),
         );

@@ -28,7 +28,6 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 
 /// Check the `securityContext.seLinuxOptions` of the pod spec or a container.
 fn options(owner: &Owner<'_>, violations: &mut Violations) {
-    let who = &owner.label;
     // Unset and "" are allowed for all three fields.
     let set = |field: &str| {
         owner
@@ -42,19 +41,23 @@ fn options(owner: &Owner<'_>, violations: &mut Violations) {
         violations.add(
             owner.pointer(TYPE),
             format!(
-                "{who} must not use SELinux type {}; use container_t, container_init_t, \
+                "{} must not use SELinux type {}; use container_t, container_init_t, \
                  container_kvm_t or container_engine_t, or leave it unset",
+                owner.label(),
                 shown(value)
             ),
         );
     }
-    for field in ["user", "role"] {
-        let relative = format!("/securityContext/seLinuxOptions/{field}");
-        if let Some(value) = set(&relative) {
+    for (field, relative) in [
+        ("user", "/securityContext/seLinuxOptions/user"),
+        ("role", "/securityContext/seLinuxOptions/role"),
+    ] {
+        if let Some(value) = set(relative) {
             violations.add(
-                owner.pointer(&relative),
+                owner.pointer(relative),
                 format!(
-                    "{who} must not set a custom SELinux {field} ({}); remove seLinuxOptions.{field}",
+                    "{} must not set a custom SELinux {field} ({}); remove seLinuxOptions.{field}",
+                    owner.label(),
                     shown(value)
                 ),
             );
