@@ -1,11 +1,13 @@
 //! What each stage of `admit check` costs on its own, for issue #5: loading YAML with spans and
 //! the line index, turning an object into its AdmissionRequest, one `validate` call (warm and on a
 //! fresh instance; for `privileged`, for the no-op policy that measures the host's floor, for the
-//! whole `recommended` set in both orders, and for each built-in alone), and mapping a
-//! violation's pointer back to a span and a `line:column`.
+//! whole `recommended` set in both orders, and for each built-in alone), mapping a violation's
+//! pointer back to a span and a `line:column`, and, for target 6, one whole evaluation as `check`
+//! does it (request, call, spans) for the no-op policy and for each built-in.
 //!
 //! `cargo bench --bench pipeline` (add `-- --quick` for a fast look, or a name filter such as
-//! `-- noop`). `scripts/bench.sh` times the whole process; these numbers say where its time goes.
+//! `-- noop`). `scripts/bench.sh` times the whole process, and reads the target 6 group from
+//! here; these numbers say where the time goes.
 //! Needs `tests/policies/noop.wasm` (committed; `bash tests/policies/build.sh noop`).
 
 use std::hint::black_box;
@@ -13,7 +15,7 @@ use std::hint::black_box;
 use admit::documents::{self, Document};
 use admit::findings;
 use admit::objects::{self, ObjectRef};
-use admit::policies::{Builtin, CompiledPolicy, Limits, PolicyRuntime, Settings};
+use admit::policies::{Builtin, CompiledPolicy, Limits, PolicyInstance, PolicyRuntime, Settings};
 use admit::requests::{AdmissionRequest, ResourceCatalog, build_request, object_header};
 use admit::source::SourceFile;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -376,6 +378,46 @@ fn evaluate(c: &mut Criterion) {
             })
         },
     );
+    group.finish();
+
+    // Target 6 as the issue counts it: one evaluation of one policy, every part the host pays
+    // for it (the request built from the object and written out, the warm guest call, the
+    // violations mapped to spans and line:column), for the no-op policy (the floor) and for
+    // each built-in. An instance is reset only after a failure, so a warm call has no reset.
+    let file = SourceFile::new("apps.yaml", text.as_str());
+    let object = deployment(&loaded.documents);
+    let name = std::sync::Arc::new(findings::ObjectName::of(object.node));
+    let catalog = ResourceCatalog::builtin();
+    let one_evaluation =
+        |b: &mut criterion::Bencher<'_>, id: &str, instance: &mut PolicyInstance| {
+            b.iter(|| {
+                let mut request = build_request(object_header(black_box(object.node)), &catalog)
+                    .expect("valid")
+                    .request;
+                let json = request
+                    .to_json_with_object(object.node, 4096)
+                    .expect("serializable");
+                let response = instance.validate(&json).expect("answers");
+                findings::from_response(id, &file, &object, &name, &response)
+                    .iter()
+                    .filter_map(|finding| finding.location.as_ref())
+                    .map(|at| file.location(at.span.start).line)
+                    .sum::<usize>()
+            })
+        };
+    // `scripts/bench.sh` reads this group for target 6: longer than the groups around it, so
+    // that its average of two dozen medians is steady on a busy machine.
+    let mut group = c.benchmark_group("one evaluation, as check does it (one Deployment, warm)");
+    group.sample_size(30);
+    group.warm_up_time(std::time::Duration::from_millis(500));
+    group.measurement_time(std::time::Duration::from_secs(2));
+    let mut noop_instance = noop.instantiate().expect("instantiates");
+    group.bench_function("noop (the floor)", |b| {
+        one_evaluation(b, "noop", &mut noop_instance)
+    });
+    for (policy, instance) in recommended.iter().zip(instances.iter_mut()) {
+        group.bench_function(policy.id(), |b| one_evaluation(b, policy.id(), instance));
+    }
     group.finish();
 
     // Which built-ins the average hides: each one's warm call, briefly measured.

@@ -281,6 +281,24 @@ done
 report_run noops-10k "$CORPUS/10k" "${NOOPS[@]}"
 hf noops-10k "$R_10K" 1 default "$(check "$CORPUS/10k" --cache-dir "$CACHE" "${NOOPS[@]}")" "${PREP[@]}"
 
+# Target 6 as the issue counts it: the floor is the host's cost of one evaluation (reset,
+# request, guest call, spans), the no-op policy's, against the same for each built-in. Per object
+# these are a few microseconds, far below the noise of a whole run, so criterion times them in
+# process (benches/pipeline.rs, group "one evaluation, as check does it").
+say "criterion: one evaluation as check does it, the no-op policy and each built-in"
+(cd "$ROOT" && cargo bench --bench pipeline -- "one evaluation, as check does it") >"$OUT/criterion-one-evaluation.txt" 2>&1 ||
+    die "cargo bench failed; see $OUT/criterion-one-evaluation.txt"
+read -r floor_us builtins_us builtins_n < <(python3 - "$ROOT/target/criterion/one evaluation, as check does it (one Deployment, warm)" <<'PY'
+import glob, json, os, sys
+times = {}
+for path in glob.glob(os.path.join(sys.argv[1], "*", "new", "estimates.json")):
+    with open(path) as f:
+        times[path.split(os.sep)[-3]] = json.load(f)["median"]["point_estimate"] / 1000
+floor = times.pop("noop (the floor)")
+print(f"{floor:.2f} {sum(times.values()) / len(times):.2f} {len(times)}")
+PY
+)
+
 # ---- the report -----------------------------------------------------------------------------
 
 minutes="$(calc "round(($SECONDS - $started) / 60, 1)")"
@@ -294,7 +312,6 @@ evals_noop="$(summary noop-10k evaluations)"
 t_noops="$(median noops-10k)"
 evals_noops="$(summary noops-10k evaluations)"
 evals_none="$(summary none-10k evaluations)"
-per_eval_us() { calc "f'{$1 / $2 * 1e6:.1f} µs'"; }
 marginal_us() { calc "f'{($1 - $t_none) / ($2 - $evals_none) * 1e6:.1f} µs'"; }
 verdict() { calc "'yes' if $1 else 'no'"; }
 
@@ -338,14 +355,15 @@ verdict() { calc "'yes' if $1 else 'no'"; }
         growth="$(calc "round($(median "scale-$last-t2") / $(median scale-1k-t2) / ($(summary "$last" objects) / $(summary 1k objects)), 2)")"
         echo "| 5 | linear growth: (time per object at $last) / (at 1k), 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
     fi
-    # Wall / evaluations counts the whole pipeline (walk, parse, requests, report) against the
-    # evaluations; the no-op run has one evaluation per object and the built-ins about eleven, so
-    # that ratio flatters the built-ins. The marginal cost (over a run that evaluates almost
-    # nothing) is what one evaluation adds, and decides the target.
-    raw_ratio="$(calc "round(($t_warm / $evals_10k) / ($t_noop / $evals_noop), 2)")"
-    ratio="$(calc "round((($t_warm - $t_none) / ($evals_10k - $evals_none)) / max(($t_noops - $t_none) / ($evals_noops - $evals_none), 1e-9), 1)")"
-    echo "| 6 | floor: no-op policy, per evaluation, 10k objects | $(marginal_us "$t_noops" "$evals_noops") marginal ($copies copies); $(per_eval_us "$t_noop" "$evals_noop") wall / evaluations (one copy) | | |"
-    echo "| 6 | built-ins' average (\`recommended\`), per evaluation | $(marginal_us "$t_warm" "$evals_10k") marginal; $(per_eval_us "$t_warm" "$evals_10k") wall / evaluations | ≤ 2 × floor | ×$ratio marginal (×$raw_ratio wall / evaluations): $(verdict "$ratio <= 2") |"
+    # The target: one evaluation of one policy, every part the host pays (criterion, above).
+    ratio="$(calc "round($builtins_us / $floor_us, 2)")"
+    echo "| 6 | floor: the no-op policy, one evaluation (request, warm call, spans; criterion) | $floor_us µs | | |"
+    echo "| 6 | built-ins, one evaluation each, average of $builtins_n (criterion) | $builtins_us µs | ≤ 2 × floor | ×$ratio: $(verdict "$ratio <= 2") |"
+    # For information: the cost one more policy adds to a run over the 10k corpus, where the
+    # request is already built for the others. It leaves out the request, the floor's largest
+    # part, so it is not the target's measure; it says what a built-in's own guest work costs.
+    marginal="$(calc "round((($t_warm - $t_none) / ($evals_10k - $evals_none)) / max(($t_noops - $t_none) / ($evals_noops - $evals_none), 1e-9), 1)")"
+    echo "| 6 | for information: one more policy in a 10k run, no-op / \`recommended\` average | $(marginal_us "$t_noops" "$evals_noops") / $(marginal_us "$t_warm" "$evals_10k") (wall, 2 threads) | | ×$marginal |"
     second="$(calc "round($t_warm / $t_second, 1)")"
     echo "| 7 | second run, unchanged 10k corpus (same cache dir) | $(secs "$t_second"): ×$second faster than the first warm run ($(secs "$t_warm")) | ≥ ×10 | $(verdict "$second >= 10") |"
     echo "| 7 | \`--no-cache\`, 10k objects (compiles every module, no result cache) | $(secs "$t_nocache") | | |"
