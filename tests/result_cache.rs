@@ -98,6 +98,36 @@ fn an_unchanged_file_is_not_evaluated_again() {
 }
 
 #[test]
+fn findings_of_several_objects_keep_their_own_objects_from_the_cache() {
+    // The cache names each object once and each finding by index: three objects, two with
+    // findings each and one (in the middle) with none, so an index that slipped would show.
+    let stream = [
+        POD.replace("name: web", "name: first"),
+        POD.replace("privileged: true", "privileged: false"),
+        POD.replace("name: web", "name: third")
+            .replace("kind: Pod", "kind: Pod\n# the third"),
+    ]
+    .join("---\n");
+    let dir = scratch(&[("pods.yaml", &stream)]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let args = ["-p", "privileged", "-p", "run-as-non-root", "."];
+    let (first, cached, _) = check(dir.path(), cache.path(), &args);
+    assert_eq!(cached, 0);
+    let (second, cached, _) = check(dir.path(), cache.path(), &args);
+    assert_eq!(cached, 1);
+    assert_eq!(first, second, "a cached run names the same objects");
+    let names: Vec<_> = second["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["object"]["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(names.contains(&"first".to_string()), "{names:?}");
+    assert!(names.contains(&"third".to_string()), "{names:?}");
+    assert!(names.contains(&"web".to_string()), "{names:?}");
+}
+
+#[test]
 fn a_change_to_the_file_or_the_policies_means_a_fresh_evaluation() {
     let dir = scratch(&[("pod.yaml", POD)]);
     let cache = tempfile::tempdir().expect("cache dir");

@@ -47,7 +47,7 @@ use crate::source::{Location, SourceFile, Span};
 const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
 
 /// Bumped when the entry layout changes.
-const FORMAT: &str = "admit-results-v5";
+const FORMAT: &str = "admit-results-v6";
 
 /// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
 /// never trusts what an older one found.
@@ -377,6 +377,10 @@ fn field(hasher: &mut Sha256, bytes: &[u8]) {
 #[derive(Serialize, Deserialize)]
 struct CachedResult {
     findings: Vec<CachedFinding>,
+    /// The objects the findings are about, each once: a finding names its object by index.
+    /// Written out per finding, the names were most of an entry's strings, each decoded into a
+    /// fresh allocation only to be merged with its object's other findings' copies.
+    objects_named: Vec<CachedObject>,
     /// With the index of the policy in the run: the run key fixes the policies and their order.
     logs: Vec<(usize, String)>,
     objects: usize,
@@ -408,7 +412,8 @@ struct CachedLocation {
     document: usize,
     pointer: Option<String>,
     label: String,
-    object: Option<CachedObject>,
+    /// Index into [`CachedResult::objects_named`].
+    object: Option<u32>,
 }
 
 fn line_column(location: Location) -> (usize, usize) {
@@ -433,40 +438,52 @@ fn position<T: PartialEq>(all: &[T], value: &T) -> u8 {
 
 impl CachedResult {
     fn from_result(result: &FileResult) -> Self {
+        let mut objects_named = Vec::new();
+        let mut indexes: HashMap<&ObjectName, u32> = HashMap::new();
+        let named = result
+            .findings
+            .iter()
+            .filter_map(|f| f.location.as_ref()?.object.as_deref());
+        for object in named {
+            indexes.entry(object).or_insert_with(|| {
+                objects_named.push((
+                    object.api_version.clone(),
+                    object.kind.clone(),
+                    object.namespace.clone(),
+                    object.name.clone(),
+                ));
+                (objects_named.len() - 1) as u32
+            });
+        }
+        let findings = result
+            .findings
+            .iter()
+            .map(|f| CachedFinding {
+                kind: position(&KINDS, &f.kind),
+                severity: position(&SEVERITIES, &f.severity),
+                source: f.source.clone(),
+                message: f.message.clone(),
+                code: f.code,
+                location: f.location.as_ref().map(|l| CachedLocation {
+                    start: l.span.start,
+                    end: l.span.end,
+                    start_at: line_column(l.file.location(l.span.start)),
+                    end_at: line_column(l.file.location(l.span.end)),
+                    document: l.document,
+                    pointer: l.pointer.clone(),
+                    label: l.label.clone(),
+                    object: l.object.as_deref().and_then(|o| indexes.get(o).copied()),
+                }),
+                help: f.help.clone(),
+                suppressed: f
+                    .suppressed
+                    .as_ref()
+                    .map(|s| (position(&SUPPRESSIONS, &s.kind), s.reason.clone())),
+            })
+            .collect();
         CachedResult {
-            findings: result
-                .findings
-                .iter()
-                .map(|f| CachedFinding {
-                    kind: position(&KINDS, &f.kind),
-                    severity: position(&SEVERITIES, &f.severity),
-                    source: f.source.clone(),
-                    message: f.message.clone(),
-                    code: f.code,
-                    location: f.location.as_ref().map(|l| CachedLocation {
-                        start: l.span.start,
-                        end: l.span.end,
-                        start_at: line_column(l.file.location(l.span.start)),
-                        end_at: line_column(l.file.location(l.span.end)),
-                        document: l.document,
-                        pointer: l.pointer.clone(),
-                        label: l.label.clone(),
-                        object: l.object.as_deref().map(|o| {
-                            (
-                                o.api_version.clone(),
-                                o.kind.clone(),
-                                o.namespace.clone(),
-                                o.name.clone(),
-                            )
-                        }),
-                    }),
-                    help: f.help.clone(),
-                    suppressed: f
-                        .suppressed
-                        .as_ref()
-                        .map(|s| (position(&SUPPRESSIONS, &s.kind), s.reason.clone())),
-                })
-                .collect(),
+            findings,
+            objects_named,
             logs: result.logs.clone(),
             objects: result.objects,
             skipped_documents: result.skipped_documents,
@@ -499,7 +516,19 @@ impl CachedResult {
         check_spans: bool,
         policies: usize,
     ) -> Option<FileResult> {
-        let mut names: HashMap<CachedObject, Arc<ObjectName>> = HashMap::new();
+        // Findings of one object share its name, as in a fresh run.
+        let names: Vec<Arc<ObjectName>> = self
+            .objects_named
+            .into_iter()
+            .map(|(api_version, kind, namespace, name)| {
+                Arc::new(ObjectName {
+                    api_version,
+                    kind,
+                    namespace,
+                    name,
+                })
+            })
+            .collect();
         let mut findings = Vec::with_capacity(self.findings.len());
         for cached in self.findings {
             let location = match cached.location {
@@ -508,20 +537,11 @@ impl CachedResult {
                     if check_spans && !fits {
                         return None;
                     }
-                    // Findings of one object share its name, as in a fresh run.
-                    let object = l.object.map(|o| {
-                        names
-                            .entry(o)
-                            .or_insert_with_key(|o| {
-                                Arc::new(ObjectName {
-                                    api_version: o.0.clone(),
-                                    kind: o.1.clone(),
-                                    namespace: o.2.clone(),
-                                    name: o.3.clone(),
-                                })
-                            })
-                            .clone()
-                    });
+                    // An index beyond the table is a damaged entry.
+                    let object = match l.object {
+                        Some(index) => Some(names.get(usize::try_from(index).ok()?)?.clone()),
+                        None => None,
+                    };
                     Some(SourceRef {
                         file: file.clone(),
                         span: Span::new(l.start, l.end),
