@@ -87,12 +87,12 @@ fn stops(word: u64) -> u64 {
     (zero_in(quote) | zero_in(backslash) | word.wrapping_sub(splat(0x20)) | word) & HIGH
 }
 
-/// Text made only of bytes the scan has checked: ASCII, or a string it validated.
+/// Text made only of bytes the scan has seen to be ASCII.
 #[inline]
 fn checked(bytes: &[u8]) -> &str {
     debug_assert!(std::str::from_utf8(bytes).is_ok());
-    // SAFETY: callers pass only bytes the scan has seen to be ASCII (every byte below 0x80), or
-    // bytes `std::str::from_utf8` accepted; either way they are UTF-8.
+    // SAFETY: callers pass only bytes the scan has seen to be ASCII (every byte below 0x80), so
+    // they are UTF-8.
     unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
@@ -180,12 +180,13 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Record that the container `level` (an entry of [`Scanner::document`]'s stack) ends here.
+    /// Record that the container `open` (an entry of [`Scanner::document`]'s stack:
+    /// `index << 1 | is_object`) ends here.
     #[inline]
-    fn close(&mut self, level: usize) {
+    fn close(&mut self, open: usize) {
         let end = self.entries.len();
-        if let Some(entry) = self.entries.get_mut(level >> 1) {
-            *entry = if level & 1 == 1 {
+        if let Some(entry) = self.entries.get_mut(open >> 1) {
+            *entry = if open & 1 == 1 {
                 Entry::Object { end }
             } else {
                 Entry::Array { end }
@@ -309,8 +310,9 @@ impl<'t> Scanner<'t> {
             self.decoded.push(decoded);
             self.entries.push(Entry::Decoded(index));
         } else {
-            let inner = &bytes[start..at];
-            self.entries.push(Entry::String(checked(inner)));
+            // The text between the quotes, already checked with them.
+            self.entries
+                .push(Entry::String(&quoted[1..quoted.len() - 1]));
         }
         Some(at + 1)
     }
