@@ -1,13 +1,13 @@
-//! What each stage of `admit check` costs on its own, for issue #5: loading YAML with spans and
+//! What each stage of `admit check` costs on its own: loading YAML with spans and
 //! the line index, turning an object into its AdmissionRequest, one `validate` call (warm and on a
 //! fresh instance; for `privileged`, for the no-op policy that measures the host's floor, for the
 //! whole `recommended` set in both orders, and for each built-in alone), mapping a violation's
-//! pointer back to a span and a `line:column`, and, for target 6, one whole evaluation as `check`
+//! pointer back to a span and a `line:column`, and one whole evaluation as `check`
 //! does it (request, call, spans) for the no-op policy and for each built-in.
 //!
 //! `cargo bench --bench pipeline` (add `-- --quick` for a fast look, or a name filter such as
-//! `-- noop`). `scripts/bench.sh` times the whole process, and reads the target 6 group from
-//! here; these numbers say where the time goes.
+//! `-- noop`). `scripts/bench.sh` times the whole process, and reads the "one evaluation" group
+//! from here; these numbers say where the time goes.
 //! Needs `tests/policies/noop.wasm` (committed; `bash tests/policies/build.sh noop`).
 
 use std::hint::black_box;
@@ -380,7 +380,7 @@ fn evaluate(c: &mut Criterion) {
     );
     group.finish();
 
-    // Target 6 as the issue counts it: one evaluation of one policy, every part the host pays
+    // One evaluation of one policy, every part the host pays
     // for it (the request built from the object and written out, the warm guest call, the
     // violations mapped to spans and line:column), for the no-op policy (the floor) and for
     // each built-in. An instance is reset only after a failure, so a warm call has no reset.
@@ -405,7 +405,7 @@ fn evaluate(c: &mut Criterion) {
                     .sum::<usize>()
             })
         };
-    // `scripts/bench.sh` reads this group for target 6: longer than the groups around it, so
+    // `scripts/bench.sh` reads this group for the built-ins' cost against the floor: longer than the groups around it, so
     // that its average of two dozen medians is steady on a busy machine.
     let mut group = c.benchmark_group("one evaluation, as check does it (one Deployment, warm)");
     group.sample_size(30);

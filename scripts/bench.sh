@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Measure admit against the targets of issue #5 and print a Markdown report.
+# Measure admit against its performance goals (listed in BENCHMARKS.md) and print a Markdown
+# report.
 #
 #   scripts/bench.sh [--corpus DIR] [--skip-build] [--skip-corpus] [--quick]
 #
@@ -16,8 +17,8 @@
 # hyperfine, jq and GNU time from Debian when missing, then times each target with hyperfine
 # (`-N`, medians) or /usr/bin/time -v, all with `--format json --isolated` and a private module
 # cache, never ~/.cache/admit. The report goes to standard output and, with every hyperfine JSON
-# export, to target/bench-results/<date>/; progress goes to standard error. About 6-8 minutes on a
-# 2-core machine before parallel evaluation.
+# export, to target/bench-results/<date>/; progress goes to standard error. About 8 minutes on a
+# 2-core machine.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -112,8 +113,8 @@ MODULES="$WORK/modules"  # a snapshot of only the compiled modules: "warm module
 if [[ $quick -eq 1 ]]; then
     R_SMALL=3 R_10K=2 R_SECOND=1 R_100K=1 R_LAT=10
 else
-    # A second run is about 80 ms, where a stray millisecond of the machine's moves target 7's
-    # ratio: nine of them (each after a first run) for a steady median.
+    # A second run is about 80 ms, where a stray millisecond of the machine's moves the
+    # second-run ratio: nine of them (each after a first run) for a steady median.
     R_SMALL=10 R_10K=5 R_SECOND=9 R_100K=2 R_LAT=30
 fi
 
@@ -283,7 +284,7 @@ done
 report_run noops-10k "$CORPUS/10k" "${NOOPS[@]}"
 hf noops-10k "$R_10K" 1 default "$(check "$CORPUS/10k" --cache-dir "$CACHE" "${NOOPS[@]}")" "${PREP[@]}"
 
-# Target 6 as the issue counts it: the floor is the host's cost of one evaluation (reset,
+# The built-ins against the floor: the floor is the host's cost of one evaluation (reset,
 # request, guest call, spans), the no-op policy's, against the same for each built-in. Per object
 # these are a few microseconds, far below the noise of a whole run, so criterion times them in
 # process (benches/pipeline.rs, group "one evaluation, as check does it").
@@ -328,21 +329,21 @@ verdict() { calc "'yes' if $1 else 'no'"; }
     echo
     echo "Corpora (\`scripts/make-corpus.sh\`): 10k = $(summary 10k files) files, $(summary 10k objects) objects, $evals_10k evaluations with \`recommended\` ($(summary 10k policies) policies)."
     echo
-    echo "| # | target | measured | goal | met |"
+    echo "| goal | measure | measured | aim | met |"
     echo "| --- | --- | ---: | ---: | --- |"
     rate="$(calc "round($evals_10k / $t_warm)")"
-    echo "| 1 | throughput, 10k objects, \`recommended\`, warm module cache | $(calc "f'{$rate:,}'") evaluations/s ($(secs "$t_warm") for $(calc "f'{$evals_10k:,}'"); CPU $(secs "$(cpu warm-10k)")) | ≥ 50,000/s | $(verdict "$rate >= 50000") |"
+    echo "| throughput | 10k objects, \`recommended\`, warm module cache | $(calc "f'{$rate:,}'") evaluations/s ($(secs "$t_warm") for $(calc "f'{$evals_10k:,}'"); CPU $(secs "$(cpu warm-10k)")) | ≥ 50,000/s | $(verdict "$rate >= 50000") |"
     t_one="$(median one-warm)"
-    echo "| 2 | pre-commit: one-deployment.yaml, warm | $(ms "$t_one") ($(summary one evaluations) evaluations) | ≤ 50 ms | $(verdict "$t_one <= 0.050") |"
+    echo "| pre-commit | one-deployment.yaml, warm | $(ms "$t_one") ($(summary one evaluations) evaluations) | ≤ 50 ms | $(verdict "$t_one <= 0.050") |"
     t_cold="$(median one-cold)"
-    echo "| 3 | cold start: one-deployment.yaml, empty cache, \`recommended\` ($(summary one policies) policies) | $(secs "$t_cold") (CPU $(secs "$(cpu one-cold)")) | ≤ 3 s | $(verdict "$t_cold <= 3") |"
-    echo "| 3 | cold start, 29 built-ins (all but image-registries, which needs settings) | $(secs "$(median one-cold-all)") (CPU $(secs "$(cpu one-cold-all)")) | ≤ 3 s | $(verdict "$(median one-cold-all) <= 3") |"
+    echo "| cold start | one-deployment.yaml, empty cache, \`recommended\` ($(summary one policies) policies) | $(secs "$t_cold") (CPU $(secs "$(cpu one-cold)")) | ≤ 3 s | $(verdict "$t_cold <= 3") |"
+    echo "| cold start | 29 built-ins (all but image-registries, which needs settings) | $(secs "$(median one-cold-all)") (CPU $(secs "$(cpu one-cold-all)")) | ≤ 3 s | $(verdict "$(median one-cold-all) <= 3") |"
     rss="$(rss_mib 10k)"
-    echo "| 4 | peak RSS, 10k objects (\`/usr/bin/time -v\`) | $rss MiB | ≤ 300 MiB | $(verdict "$rss <= 300") |"
+    echo "| memory | peak RSS, 10k objects (\`/usr/bin/time -v\`) | $rss MiB | ≤ 300 MiB | $(verdict "$rss <= 300") |"
     t1="$(median scale-10k-t1)"
     t2="$(median scale-10k-t2)"
     speedup="$(calc "round($t1 / $t2, 2)")"
-    echo "| 5 | 2 threads vs 1, 10k objects (\`RAYON_NUM_THREADS\`) | ×$speedup ($(secs "$t1") → $(secs "$t2")) | ≥ ×1.7 | $(verdict "$speedup >= 1.7") |"
+    echo "| scaling | 2 threads vs 1, 10k objects (\`RAYON_NUM_THREADS\`) | ×$speedup ($(secs "$t1") → $(secs "$t2")) | ≥ ×1.7 | $(verdict "$speedup >= 1.7") |"
     last="${SIZES[-1]}"
     if [[ ${#SIZES[@]} -ge 3 ]]; then
         # Time is a fixed cost plus a cost per object; linear means the cost of each further
@@ -352,23 +353,23 @@ verdict() { calc "'yes' if $1 else 'no'"; }
             calc "($(median "scale-$2-t2") - $(median "scale-$1-t2")) / ($(summary "$2" objects) - $(summary "$1" objects))"
         }
         growth="$(calc "round($(step "$b" "$last") / $(step "$a" "$b"), 2)")"
-        echo "| 5 | linear growth: time per further object from $b to $last / from $a to $b, 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
+        echo "| scaling | linear growth: time per further object from $b to $last / from $a to $b, 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
     else
         growth="$(calc "round($(median "scale-$last-t2") / $(median scale-1k-t2) / ($(summary "$last" objects) / $(summary 1k objects)), 2)")"
-        echo "| 5 | linear growth: (time per object at $last) / (at 1k), 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
+        echo "| scaling | linear growth: (time per object at $last) / (at 1k), 2 threads | $growth | ≈ 1 | $(verdict "0.67 <= $growth <= 1.5") |"
     fi
     # The target: one evaluation of one policy, every part the host pays (criterion, above).
     ratio="$(calc "round($builtins_us / $floor_us, 2)")"
-    echo "| 6 | floor: the no-op policy, one evaluation (request, warm call, spans; criterion) | $floor_us µs | | |"
-    echo "| 6 | built-ins, one evaluation each, average of $builtins_n (criterion) | $builtins_us µs | ≤ 2 × floor | ×$ratio: $(verdict "$ratio <= 2") |"
+    echo "| policy cost | floor: the no-op policy, one evaluation (request, warm call, spans; criterion) | $floor_us µs | | |"
+    echo "| policy cost | built-ins, one evaluation each, average of $builtins_n (criterion) | $builtins_us µs | ≤ 2 × floor | ×$ratio: $(verdict "$ratio <= 2") |"
     # For information: the cost one more policy adds to a run over the 10k corpus, where the
     # request is already built for the others. It leaves out the request, the floor's largest
     # part, so it is not the target's measure; it says what a built-in's own guest work costs.
     marginal="$(calc "round((($t_warm - $t_none) / ($evals_10k - $evals_none)) / max(($t_noops - $t_none) / ($evals_noops - $evals_none), 1e-9), 1)")"
-    echo "| 6 | for information: one more policy in a 10k run, no-op / \`recommended\` average | $(marginal_us "$t_noops" "$evals_noops") / $(marginal_us "$t_warm" "$evals_10k") (wall, 2 threads) | | ×$marginal |"
+    echo "| policy cost | for information: one more policy in a 10k run, no-op / \`recommended\` average | $(marginal_us "$t_noops" "$evals_noops") / $(marginal_us "$t_warm" "$evals_10k") (wall, 2 threads) | | ×$marginal |"
     second="$(calc "round($t_warm / $t_second, 1)")"
-    echo "| 7 | second run, unchanged 10k corpus (same cache dir) | $(secs "$t_second"): ×$second faster than the first warm run ($(secs "$t_warm")) | ≥ ×10 | $(verdict "$second >= 10") |"
-    echo "| 7 | \`--no-cache\`, 10k objects (compiles every module, no result cache) | $(secs "$t_nocache") | | |"
+    echo "| second run | unchanged 10k corpus (same cache dir) | $(secs "$t_second"): ×$second faster than the first warm run ($(secs "$t_warm")) | ≥ ×10 | $(verdict "$second >= 10") |"
+    echo "| second run | \`--no-cache\`, 10k objects (compiles every module, no result cache) | $(secs "$t_nocache") | | |"
     echo
     echo "Scaling (\`recommended\`, warm module cache; median wall time, evaluations per second of wall time, mean CPU time):"
     echo

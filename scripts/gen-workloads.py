@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write realistic, seeded Kubernetes manifests for admit's benchmarks (issue #5).
+"""Write realistic, seeded Kubernetes manifests for admit's benchmarks.
 
     gen-workloads.py OUT_DIR COUNT [--seed N]     exactly COUNT objects under OUT_DIR
     gen-workloads.py --one-deployment FILE        one realistic Deployment

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the benchmark corpora of issue #5: about half real-world manifests, replicated, and half
+# Build the benchmark corpora: about half real-world manifests, replicated, and half
 # generated workloads, with an exact object count.
 #
 #   scripts/make-corpus.sh [DIR]     default DIR: target/bench-corpus

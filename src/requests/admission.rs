@@ -454,7 +454,8 @@ mod tests {
         }
     }
 
-    /// The request kwctl's scaffold makes for a Pod (docs §3.7), with admit's user.
+    /// The request `kwctl scaffold admission-request` makes for a Pod (kwctl's
+    /// `tests/data/privileged-pod.json`), with admit's user.
     #[test]
     fn pod_request_matches_kwctl_scaffold() {
         let pod = json!({
