@@ -13,7 +13,7 @@ out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${ADMIT_CORPUS:-$root/../shared/corpus}
 rm -rf "$out" && mkdir -p "$out"
-mask() { sed -E 's/\([0-9]+\.[0-9]+ s\)/(T s)/g; s/"(duration|elapsed)[A-Za-z_]*": *[0-9.e+-]+/"\1": T/g; s/time="[0-9.]+"/time="T"/g; s/timestamp="[^"]*"/timestamp="T"/g'; }
+mask() { sed -E 's/\([0-9]+\.[0-9]+ s\)/(T s)/g; s/"(duration|elapsed|seconds)[A-Za-z_]*": *[0-9.e+-]+/"\1": T/g; s/time="[0-9.]+"/time="T"/g; s/timestamp="[^"]*"/timestamp="T"/g'; }
 run() { # name, dir, args...
   local name=$1 dir=$2; shift 2
   (cd "$dir" && "$admit" "$@" >"$out/$name.out" 2>"$out/$name.err"; echo "exit $?" >>"$out/$name.out")
