@@ -8,7 +8,11 @@
 # The elapsed time in the summary line is the only part that differs between two runs of the
 # same build, so it is masked.
 set -uo pipefail
-admit=$(realpath "$1")
+# A copy named `admit`, so that usage lines read the same whichever build is run.
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+cp "$1" "$bin/admit"
+admit=$bin/admit
 out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${ADMIT_CORPUS:-$root/../shared/corpus}
@@ -35,7 +39,7 @@ for dir in "$root"/fixtures/policies/*/; do
       run "policy.$id.$(basename "$file" .yaml).$format" "$root" check "fixtures/policies/$id/$(basename "$file")" --no-cache --color never --format "$format" --policy "$id"
     done
   done
-  run "explain.$id" "$root" explain "$id" --color never
+  run "explain.$id" "$root" explain "$id"
 done
 run policies "$root" policies
 run stdin "$root" check - --no-cache --color never --stdin-filename web.yaml <"$root/fixtures/manifests/web.yaml"
