@@ -50,7 +50,8 @@ fn annotations(request: &Request<'_, NoSettings>, violations: &mut Violations) {
         return;
     };
     let base = format!("{pod}/metadata/annotations");
-    // In key order, as the violations came when the annotations were a `serde_json::Value`.
+    // In key order, so that the violations' order does not depend on how the manifest orders
+    // the annotations.
     let Some(annotations) = request
         .object
         .pointer(&base)
@@ -89,16 +90,13 @@ fn annotations(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_unconfined_types_at_pod_and_container_level() {
         let found = run(
+            check,
             "Deployment",
             json!({"spec": {"template": {"spec": {
                 "securityContext": {"appArmorProfile": {"type": "Unconfined"}},
@@ -135,6 +133,7 @@ mod tests {
     #[test]
     fn reports_annotations_with_other_profiles() {
         let found = run(
+            check,
             "Pod",
             json!({
                 "metadata": {"annotations": {
@@ -173,6 +172,7 @@ mod tests {
     #[test]
     fn finds_template_annotations_and_labels_init_containers() {
         let found = run(
+            check,
             "CronJob",
             json!({"spec": {"jobTemplate": {"spec": {"template": {
                 "metadata": {"annotations": {
@@ -196,7 +196,21 @@ mod tests {
 
     #[test]
     fn unset_profiles_pass() {
-        assert!(run("Pod", json!({"spec": {"containers": [{"name": "a"}]}})).is_empty());
-        assert!(run("Pod", json!({"metadata": {"annotations": {}}, "spec": {}})).is_empty());
+        assert!(
+            run(
+                check,
+                "Pod",
+                json!({"spec": {"containers": [{"name": "a"}]}})
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                check,
+                "Pod",
+                json!({"metadata": {"annotations": {}}, "spec": {}})
+            )
+            .is_empty()
+        );
     }
 }

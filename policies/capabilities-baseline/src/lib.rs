@@ -55,16 +55,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_each_capability_outside_the_set() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "containers": [{"name": "web", "securityContext": {"capabilities": {
@@ -115,6 +112,6 @@ mod tests {
             {"name": "b", "securityContext": {"capabilities": {"drop": ["ALL"]}}},
             {"name": "c"}
         ]}}}});
-        assert!(run("Deployment", object).is_empty());
+        assert!(run(check, "Deployment", object).is_empty());
     }
 }

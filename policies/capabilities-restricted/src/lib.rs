@@ -68,16 +68,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn drop_all_and_net_bind_service_pass() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {"containers": [{"name": "web", "securityContext": {"capabilities": {
                 "drop": ["NET_RAW", "ALL"], "add": ["NET_BIND_SERVICE"]
@@ -89,6 +86,7 @@ mod tests {
     #[test]
     fn missing_drops_and_extra_adds_are_reported_at_their_nodes() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "containers": [
@@ -124,6 +122,7 @@ mod tests {
     #[test]
     fn windows_pods_are_exempt() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {"os": {"name": "windows"}, "containers": [{"name": "web"}]}}),
         );

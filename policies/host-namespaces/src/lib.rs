@@ -31,16 +31,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_each_shared_namespace() {
         let found = run(
+            check,
             "CronJob",
             json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {
                 "hostNetwork": true, "hostPID": true, "hostIPC": true, "containers": []
@@ -68,9 +65,17 @@ mod tests {
 
     #[test]
     fn unset_and_false_pass() {
-        assert!(run("Pod", json!({"spec": {"containers": [{"name": "a"}]}})).is_empty());
         assert!(
             run(
+                check,
+                "Pod",
+                json!({"spec": {"containers": [{"name": "a"}]}})
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                check,
                 "Pod",
                 json!({"spec": {"hostNetwork": false, "hostPID": false, "hostIPC": false}})
             )

@@ -33,16 +33,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_each_host_path_volume() {
         let found = run(
+            check,
             "DaemonSet",
             json!({"spec": {"template": {"spec": {"volumes": [
                 {"name": "cache", "emptyDir": {}},
@@ -74,6 +71,6 @@ mod tests {
             {"name": "config", "configMap": {"name": "c"}},
             {"name": "data", "persistentVolumeClaim": {"claimName": "d"}}
         ]}});
-        assert!(run("Pod", object).is_empty());
+        assert!(run(check, "Pod", object).is_empty());
     }
 }

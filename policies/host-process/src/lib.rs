@@ -32,16 +32,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_the_pod_and_each_host_process_container() {
         let found = run(
+            check,
             "Deployment",
             json!({"spec": {"template": {"spec": {
                 "securityContext": {"windowsOptions": {"hostProcess": true}},
@@ -83,9 +80,17 @@ mod tests {
 
     #[test]
     fn unset_false_and_other_kinds_pass() {
-        assert!(run("Pod", json!({"spec": {"containers": [{"name": "a"}]}})).is_empty());
         assert!(
             run(
+                check,
+                "Pod",
+                json!({"spec": {"containers": [{"name": "a"}]}})
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                check,
                 "Pod",
                 json!({"spec": {"securityContext": {"windowsOptions": {"hostProcess": false}},
                     "containers": [{"name": "a", "securityContext": {"windowsOptions": {}}}]}})
@@ -94,6 +99,7 @@ mod tests {
         );
         assert!(
             run(
+                check,
                 "Service",
                 json!({"spec": {"securityContext": {"windowsOptions": {"hostProcess": true}}}})
             )

@@ -2,7 +2,7 @@
 //! document order, [`Node`] is a copyable handle to one value in it.
 //!
 //! Why not `serde_json::Value`: building a `Value` allocates a `String` for every key and
-//! string and a map for every object, and that was almost all of a built-in's time per
+//! string and a map for every object, which would be most of a built-in's time per
 //! evaluation. Here serde_json still does all the parsing (so what is accepted, and every
 //! number, is exactly what a `Value` would hold), but its visitor only appends to one `Vec`:
 //! strings without escapes are borrowed from the request, and a container records where it
@@ -361,8 +361,8 @@ impl<'a> Node<'a> {
     }
 
     /// The members of an object as a `serde_json::Map` iterates them: sorted by key, a repeated
-    /// key once with its last value. For checks that report member by member, so that their
-    /// violations come in the order they did when the object was a `Value`.
+    /// key once with its last value. For checks that report member by member in key order,
+    /// whatever order the manifest writes the members in.
     pub fn as_sorted_object(self) -> Option<Vec<(&'a str, Node<'a>)>> {
         let mut members: Vec<_> = self.as_object()?.collect();
         // Reversed, then a stable sort: of equal keys the last one written comes first and is
@@ -396,6 +396,12 @@ impl<'a> Node<'a> {
                 .collect(),
         }
     }
+}
+
+/// Escape one JSON Pointer reference token (RFC 6901), the inverse of what [`Node::pointer`]
+/// unescapes: `~` as `~0`, `/` as `~1`.
+pub fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// What `Value::pointer` takes for an array index: digits only, no leading zeros.

@@ -17,9 +17,8 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     if spec.is_windows() {
         return;
     }
-    for container in spec.containers() {
-        let message = match container.get(FIELD).filter(|v| !v.is_null()) {
-            Some(value) if value.as_bool() == Some(false) => continue,
+    for (container, value) in spec.containers_not_set_to(FIELD, false) {
+        let message = match value {
             None => format!(
                 "{} must set securityContext.allowPrivilegeEscalation: false",
                 container.label()
@@ -36,16 +35,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn every_container_must_set_false() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "containers": [
@@ -81,7 +77,7 @@ mod tests {
             "os": {"name": "windows"},
             "containers": [{"name": "web"}],
         }}}});
-        assert!(run("Deployment", windows).is_empty());
-        assert!(run("Service", json!({"spec": {"containers": [{}]}})).is_empty());
+        assert!(run(check, "Deployment", windows).is_empty());
+        assert!(run(check, "Service", json!({"spec": {"containers": [{}]}})).is_empty());
     }
 }

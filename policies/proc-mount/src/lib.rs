@@ -33,16 +33,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_each_unmasked_container() {
         let found = run(
+            check,
             "Job",
             json!({"spec": {"template": {"spec": {
                 "containers": [
@@ -78,6 +75,6 @@ mod tests {
             {"name": "b", "securityContext": {"procMount": null}},
             {"name": "c", "securityContext": {"procMount": "Default"}}
         ]}});
-        assert!(run("Pod", object).is_empty());
+        assert!(run(check, "Pod", object).is_empty());
     }
 }

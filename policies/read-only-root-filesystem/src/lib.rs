@@ -17,9 +17,8 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     if spec.is_windows() {
         return;
     }
-    for container in spec.containers() {
-        let message = match container.get(FIELD).filter(|v| !v.is_null()) {
-            Some(value) if value.as_bool() == Some(true) => continue,
+    for (container, value) in spec.containers_not_set_to(FIELD, true) {
+        let message = match value {
             None => format!(
                 "{} must set securityContext.readOnlyRootFilesystem: true (mount an emptyDir where it must write)",
                 container.label()

@@ -23,9 +23,8 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
             format!("the pod must set securityContext.runAsNonRoot: true, not {value}"),
         );
     }
-    for container in spec.containers() {
-        let message = match container.get(FIELD).filter(|v| !v.is_null()) {
-            Some(value) if value.as_bool() == Some(true) => continue,
+    for (container, value) in spec.containers_not_set_to(FIELD, true) {
+        let message = match value {
             // Inheriting a pod-level value: true passes, anything else is the pod's violation,
             // the one node to fix.
             None if pod.is_some() => continue,
@@ -45,16 +44,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn the_pod_level_true_covers_unset_containers_but_not_false_ones() {
         let found = run(
+            check,
             "StatefulSet",
             json!({"spec": {"template": {"spec": {
                 "securityContext": {"runAsNonRoot": true},
@@ -73,6 +69,7 @@ mod tests {
     #[test]
     fn without_the_pod_level_field_every_container_must_set_it() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "containers": [{"name": "web", "securityContext": {"runAsNonRoot": true}}],
@@ -91,6 +88,7 @@ mod tests {
     #[test]
     fn a_pod_level_false_is_reported_once_even_when_containers_set_true() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"runAsNonRoot": false},

@@ -37,16 +37,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn user_zero_is_reported_at_pod_and_container_level() {
         let found = run(
+            check,
             "CronJob",
             json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {
                 "securityContext": {"runAsUser": 0},
@@ -81,6 +78,7 @@ mod tests {
     #[test]
     fn unset_and_non_zero_users_pass() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"runAsUser": 65532},

@@ -42,16 +42,13 @@ fn profile_type(owner: &Owner<'_>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_unconfined_pods_and_containers() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"seccompProfile": {"type": "Unconfined"}},
@@ -99,6 +96,6 @@ mod tests {
                 {"name": "c", "securityContext": {"seccompProfile": {}}}
             ]
         }}}}}});
-        assert!(run("CronJob", object).is_empty());
+        assert!(run(check, "CronJob", object).is_empty());
     }
 }

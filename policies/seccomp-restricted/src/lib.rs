@@ -67,16 +67,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn a_pod_level_profile_covers_every_container() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
@@ -90,6 +87,7 @@ mod tests {
     #[test]
     fn without_a_pod_level_profile_every_container_needs_one() {
         let found = run(
+            check,
             "DaemonSet",
             json!({"spec": {"template": {"spec": {
                 "containers": [
@@ -123,6 +121,7 @@ mod tests {
     #[test]
     fn an_unconfined_pod_is_reported_once_at_the_pod() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"seccompProfile": {"type": "Unconfined"}},
@@ -141,6 +140,7 @@ mod tests {
     #[test]
     fn windows_pods_are_exempt() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {"os": {"name": "windows"}, "containers": [{"name": "web"}]}}),
         );

@@ -68,16 +68,13 @@ fn options(owner: &Owner<'_>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
-    use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
+    use admit_policy_kit::testing::run;
+    use serde_json::json;
 
     #[test]
     fn reports_types_users_and_roles() {
         let found = run(
+            check,
             "Pod",
             json!({"spec": {
                 "securityContext": {"seLinuxOptions": {
@@ -132,6 +129,6 @@ mod tests {
             })).collect::<Vec<_>>(),
             "initContainers": [{"name": "i", "securityContext": {"seLinuxOptions": {"type": ""}}}]
         }}}});
-        assert!(run("StatefulSet", object).is_empty());
+        assert!(run(check, "StatefulSet", object).is_empty());
     }
 }

@@ -51,16 +51,13 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admit_policy_kit::testing::findings;
+    use admit_policy_kit::testing::run;
     use serde_json::{Value, json};
-
-    fn run(kind: &str, object: Value) -> Vec<(String, String)> {
-        findings(check, kind, &object, &NoSettings {})
-    }
 
     #[test]
     fn reports_each_unsafe_sysctl() {
         let found = run(
+            check,
             "StatefulSet",
             json!({"spec": {"template": {"spec": {"securityContext": {"sysctls": [
                 {"name": "kernel.shm_rmid_forced", "value": "1"},
@@ -92,7 +89,7 @@ mod tests {
             .map(|name| json!({"name": name, "value": "1"}))
             .collect();
         let object = json!({"spec": {"securityContext": {"sysctls": sysctls}}});
-        assert!(run("Pod", object).is_empty());
-        assert!(run("Pod", json!({"spec": {"securityContext": {}}})).is_empty());
+        assert!(run(check, "Pod", object).is_empty());
+        assert!(run(check, "Pod", json!({"spec": {"securityContext": {}}})).is_empty());
     }
 }

@@ -1,14 +1,14 @@
 //! The fast path of [`Json`]: a single pass over the text that fills the same flat list as the
 //! serde_json visitor, without serde_json driving it.
 //!
-//! Why not only serde_json: in a wasm guest, serde_json reading a 2 KB request cost about
-//! 6 µs of a built-in's 9 µs call, more than half of it only walking the bytes. The fast JSON
-//! crates measured no better in the guest (simd-json with simd128: about 4.5 µs; jiter: about
-//! 13 µs), so the hot loop is written here: strings are scanned eight bytes at a time.
+//! Why not only serde_json: in a wasm guest, serde_json reading the request is most of a
+//! built-in's call, much of it only walking the bytes, and the fast JSON crates (simd-json with
+//! simd128, jiter) do no better there; so the hot loop is written here: strings are scanned
+//! eight bytes at a time.
 //!
 //! Why it cannot change an answer: it is only ever a shortcut. It gives up (`None`) on anything
 //! it is not sure of (invalid JSON, deep nesting, a number or escaped string serde_json
-//! rejects), and the caller then does exactly what it did before, with serde_json. What it does
+//! rejects), and the caller then reads the text with serde_json instead. What it does
 //! accept it decodes with serde_json's own functions: numbers with `Number`'s `FromStr`, which
 //! is serde_json's number parser, and strings with escapes with serde_json's string decoder. So
 //! where the fast path answers, serde_json would have accepted the text and built the same
@@ -59,7 +59,7 @@ pub(crate) fn scan(bytes: &[u8]) -> Option<Scanned<'_>> {
 
 /// What the scan builds. The text and the position in it are not fields but the arguments of
 /// each step: held in the caller's locals, the position stays in a register, where as a field
-/// behind `&mut self` it was stored to memory at every byte.
+/// behind `&mut self` it would be stored to memory at every byte.
 struct Scanner<'t> {
     entries: Vec<Entry<'t>>,
     decoded: Vec<String>,
@@ -102,9 +102,9 @@ impl<'t> Scanner<'t> {
     ///
     /// Why one loop, with one turn per value or closing bracket: in the guest each call, like
     /// each time a loop is entered, also pays the engine's interruption check, and a request is
-    /// a couple of hundred short values. Why never inlined: merged into `validate`, the loop
-    /// was compiled well or badly (4.5 against 5.0 µs a call) depending on unrelated code
-    /// there; on its own it always measured 4.6.
+    /// a couple of hundred short values. Why never inlined: merged into `validate`, how well
+    /// the loop is compiled depends on unrelated code there; on its own it is compiled the same
+    /// way whatever the policy.
     #[inline(never)]
     fn document(&mut self, bytes: &'t [u8]) -> Option<usize> {
         let mut pos = 0;
@@ -242,8 +242,8 @@ impl<'t> Scanner<'t> {
 
     /// A string, starting at its opening quote.
     ///
-    /// It appends its entry itself rather than returning it: a returned `Entry` was copied
-    /// through the stack in pieces, which cost more than finding the string.
+    /// It appends its entry itself rather than returning it: a returned `Entry` is copied
+    /// through the stack in pieces, which costs more than finding the string.
     #[inline(always)]
     fn string(&mut self, bytes: &'t [u8], pos: &mut usize) -> Option<()> {
         let start = *pos + 1;
