@@ -12,7 +12,8 @@ use std::sync::{Mutex, OnceLock};
 use super::{PolicyInfo, PolicySpec};
 use crate::findings::{Finding, FindingKind, Severity, SourceRef};
 use crate::policies::{
-    CompiledPolicy, LoadError, Metadata, PolicyInstance, PolicyRuntime, PolicySource, read_metadata,
+    CompiledPolicy, Metadata, PolicyInstance, PolicyLoadError, PolicyRuntime, PolicySource,
+    read_metadata,
 };
 use crate::requests::AdmissionRequest;
 
@@ -241,7 +242,7 @@ pub fn load<'o>(specs: &'o [PolicySpec], errors: &mut Vec<Finding>) -> Vec<Polic
         .collect()
 }
 
-fn read(spec: &PolicySpec) -> Result<Policy<'_>, LoadError> {
+fn read(spec: &PolicySpec) -> Result<Policy<'_>, PolicyLoadError> {
     let (bytes, origin, fallback_id, metadata) = match &spec.source {
         PolicySource::Builtin(builtin) => (
             Cow::Borrowed(builtin.wasm),
@@ -250,11 +251,11 @@ fn read(spec: &PolicySpec) -> Result<Policy<'_>, LoadError> {
             Some(builtin.metadata().clone()),
         ),
         PolicySource::File(path) => {
-            let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            let bytes = std::fs::read(path).map_err(|source| PolicyLoadError::Read {
                 path: path.clone(),
                 source,
             })?;
-            let metadata = read_metadata(&bytes).map_err(LoadError::Invalid)?;
+            let metadata = read_metadata(&bytes).map_err(PolicyLoadError::Invalid)?;
             let stem = path
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned())

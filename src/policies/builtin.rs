@@ -18,7 +18,7 @@ pub struct Builtin {
     /// The compiled module.
     pub wasm: &'static [u8],
     /// Its documentation (`policies/<id>/README.md`), printed by `admit explain`.
-    pub docs: &'static str,
+    pub(crate) docs: &'static str,
 }
 
 impl fmt::Debug for Builtin {
@@ -73,12 +73,10 @@ pub static BUILTINS: &[Builtin] = &[
 ];
 
 /// Annotation listing the presets a built-in belongs to, comma-separated.
-pub const PRESETS_ANNOTATION: &str = "admit.dev/presets";
-/// Annotation giving a Pod Security Standards control's level.
-pub const PSS_LEVEL_ANNOTATION: &str = "admit.dev/pss-level";
+pub(crate) const PRESETS_ANNOTATION: &str = "admit.dev/presets";
 
 /// The named sets of built-ins.
-pub const PRESETS: [&str; 3] = ["baseline", "restricted", "recommended"];
+pub(crate) const PRESETS: [&str; 3] = ["baseline", "restricted", "recommended"];
 
 impl Builtin {
     /// The built-in with this id.
@@ -89,7 +87,7 @@ impl Builtin {
     /// The module's metadata, read once per process: selecting a preset consults every
     /// built-in's. Built-ins are checked by tests to carry valid metadata, so a failure here
     /// means a broken build; it yields empty metadata rather than a panic.
-    pub fn metadata(&self) -> &'static Metadata {
+    pub(crate) fn metadata(&self) -> &'static Metadata {
         static METADATA: OnceLock<Vec<Metadata>> = OnceLock::new();
         let all = METADATA.get_or_init(|| {
             BUILTINS
@@ -105,7 +103,7 @@ impl Builtin {
     }
 
     /// The presets this built-in belongs to.
-    pub fn presets(&self) -> Vec<&'static str> {
+    pub(crate) fn presets(&self) -> Vec<&'static str> {
         self.metadata()
             .annotations
             .get(PRESETS_ANNOTATION)

@@ -60,7 +60,8 @@ impl Metadata {
     }
 }
 
-/// The four ways Kubewarden runs a module.
+/// The four ways Kubewarden runs a module: the waPC ABI, the WASI ABI, and the OPA ABI in two
+/// modes (`opa` and `gatekeeper`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExecutionMode {
     /// waPC calls (`validate`, `validate_settings`): the default.
@@ -78,15 +79,118 @@ pub enum ExecutionMode {
     Gatekeeper,
 }
 
-impl std::fmt::Display for ExecutionMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl ExecutionMode {
+    /// Every mode, in the order messages list them.
+    pub const ALL: [ExecutionMode; 4] = [
+        ExecutionMode::KubewardenWapc,
+        ExecutionMode::Wasi,
+        ExecutionMode::Opa,
+        ExecutionMode::Gatekeeper,
+    ];
+
+    /// The names of [`ExecutionMode::ALL`], as metadata and `--execution-mode` spell them.
+    pub const NAMES: [&'static str; 4] = [
+        Self::ALL[0].name(),
+        Self::ALL[1].name(),
+        Self::ALL[2].name(),
+        Self::ALL[3].name(),
+    ];
+
+    /// The mode's `executionMode` value.
+    pub const fn name(self) -> &'static str {
+        match self {
             ExecutionMode::KubewardenWapc => "kubewarden-wapc",
             ExecutionMode::Wasi => "wasi",
             ExecutionMode::Opa => "opa",
             ExecutionMode::Gatekeeper => "gatekeeper",
-        })
+        }
     }
+
+    /// Whether the mode runs a Rego module (OPA ABI): `opa` and `gatekeeper`.
+    pub const fn is_rego(self) -> bool {
+        matches!(self, ExecutionMode::Opa | ExecutionMode::Gatekeeper)
+    }
+}
+
+impl std::fmt::Display for ExecutionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of [`ExecutionMode::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownExecutionMode {
+    /// The name given.
+    pub given: String,
+}
+
+impl std::fmt::Display for UnknownExecutionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown execution mode `{}`; {}",
+            self.given,
+            self.help()
+        )
+    }
+}
+
+impl std::error::Error for UnknownExecutionMode {}
+
+impl UnknownExecutionMode {
+    /// The closest valid name to the one given, when one is close enough to be a typo.
+    pub fn suggestion(&self) -> Option<&'static str> {
+        let given = self.given.as_str();
+        ExecutionMode::NAMES
+            .into_iter()
+            .filter(|name| edit_distance(name, given) <= 2.max(given.len() / 4))
+            .min_by_key(|name| edit_distance(name, given))
+    }
+
+    /// "did you mean `wasi`? choose one of kubewarden-wapc, wasi, opa, gatekeeper", without
+    /// the question when no name is close.
+    pub fn help(&self) -> String {
+        let list = ExecutionMode::NAMES.join(", ");
+        match self.suggestion() {
+            Some(close) => format!("did you mean `{close}`? choose one of {list}"),
+            None => format!("choose one of {list}"),
+        }
+    }
+}
+
+impl std::str::FromStr for ExecutionMode {
+    type Err = UnknownExecutionMode;
+
+    /// One of [`ExecutionMode::NAMES`]; also `kubewarden` and `wapc` for `kubewarden-wapc`,
+    /// since kwctl's `--execution-mode` help lists `kubewarden`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "kubewarden" | "wapc" => Ok(ExecutionMode::KubewardenWapc),
+            _ => ExecutionMode::ALL
+                .into_iter()
+                .find(|mode| mode.name() == name)
+                .ok_or_else(|| UnknownExecutionMode {
+                    given: name.to_string(),
+                }),
+        }
+    }
+}
+
+/// The Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// What a policy's requests carry.
@@ -148,6 +252,32 @@ mod tests {
     fn module_without_metadata_has_none() {
         let wasm = wat::parse_str("(module)").unwrap();
         assert_eq!(read_metadata(&wasm).unwrap(), None);
+    }
+
+    #[test]
+    fn execution_modes_parse_from_their_names() {
+        for mode in ExecutionMode::ALL {
+            assert_eq!(mode.name().parse::<ExecutionMode>(), Ok(mode));
+            assert_eq!(mode.to_string(), mode.name());
+        }
+        assert_eq!("kubewarden".parse(), Ok(ExecutionMode::KubewardenWapc));
+        assert_eq!("wapc".parse(), Ok(ExecutionMode::KubewardenWapc));
+    }
+
+    #[test]
+    fn an_unknown_execution_mode_lists_the_valid_ones() {
+        let typo = "wais".parse::<ExecutionMode>().unwrap_err();
+        assert_eq!(
+            typo.to_string(),
+            "unknown execution mode `wais`; did you mean `wasi`? \
+             choose one of kubewarden-wapc, wasi, opa, gatekeeper"
+        );
+        let unrelated = "docker".parse::<ExecutionMode>().unwrap_err();
+        assert_eq!(unrelated.suggestion(), None);
+        assert_eq!(
+            unrelated.to_string(),
+            "unknown execution mode `docker`; choose one of kubewarden-wapc, wasi, opa, gatekeeper"
+        );
     }
 
     #[test]

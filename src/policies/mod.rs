@@ -3,28 +3,44 @@
 //!
 //! [`CompiledPolicy`] is compiled once and shared; [`PolicyInstance`] is the cheap, per-use
 //! state that calls into the guest.
+//!
+//! The modules form layers, and no module imports one above it:
+//!
+//! 1. Plain data, which runs no guest: `metadata` (the `io.kubewarden.metadata` section and
+//!    [`ExecutionMode`]), `rules`, `scope`, `protocol` (the JSON a guest is sent and
+//!    answers), [`builtin`] (the embedded policies) and `selection` (what `--policy NAME`
+//!    means).
+//! 2. `runtime`, what every ABI stands on: the engine and the limits guests run under, the
+//!    module cache, guest memory, the errors of loading and calling a guest, host
+//!    capabilities, the sandboxed WASI context, and the `runtime::guest` traits each ABI
+//!    implements.
+//! 3. One module per ABI, as Kubewarden's policy-evaluator has one runtime per ABI: `wapc`,
+//!    `wasi` and `opa` (which runs both the `opa` and the `gatekeeper` mode). An ABI
+//!    imports the layers below and never another ABI.
+//! 4. `policy`, which picks the ABI for a module's execution mode and hides it behind
+//!    [`CompiledPolicy`] and [`PolicyInstance`].
 
 pub mod builtin;
-pub mod cache;
-pub mod guest;
-pub mod host_capabilities;
-pub mod metadata;
-pub mod opa;
-mod policy;
-pub mod protocol;
-pub mod rules;
+pub(crate) mod metadata;
+mod protocol;
+pub(crate) mod rules;
+pub(crate) mod scope;
+mod selection;
+
 mod runtime;
-pub mod scope;
-pub mod selection;
-pub mod wapc;
+
+mod opa;
+pub(crate) mod wapc;
 mod wasi;
-mod wasi_stdin;
+
+mod policy;
 
 pub use builtin::Builtin;
-pub use cache::ModuleCache;
-pub use metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
-pub use policy::{CompiledPolicy, LoadError, PolicyInstance, is_rego, resolve_mode};
-pub use protocol::{Settings, SettingsValidationResponse, ValidationResponse, Violation};
-pub use runtime::{Limits, PolicyRuntime};
-pub use selection::{DEFAULT_PRESET, PolicySource, select};
-pub use wapc::CallError;
+pub use metadata::{ExecutionMode, UnknownExecutionMode};
+pub(crate) use metadata::{Metadata, PolicyType, read_metadata};
+pub use policy::{CompiledPolicy, PolicyInstance};
+pub(crate) use policy::{is_rego, resolve_mode};
+pub use protocol::{Settings, ValidationResponse};
+pub(crate) use runtime::ModuleCache;
+pub use runtime::{CallError, Limits, PolicyLoadError, PolicyRuntime};
+pub(crate) use selection::{DEFAULT_PRESET, PolicySource, select};

@@ -1,23 +1,23 @@
-//! The host side of the waPC protocol (spec §2): the nine `wapc` imports, WASI preview1 for
-//! `wasm32-wasip1` and TinyGo guests, start-up, and one call.
+//! The waPC ABI: the nine `wapc` imports (as `crates/wasmtime-provider/src/callbacks.rs` of
+//! <https://github.com/wapc/wapc-rs> serves them), WASI preview1 for `wasm32-wasip1` and
+//! TinyGo guests, start-up, and one call.
 //!
 //! A [`WapcInstance`] is one Store and one instance. It is cheap to create from the policy's
 //! `InstancePre`, reused across calls while it behaves, and thrown away after any failure,
 //! because a guest that trapped or timed out may have left its memory inconsistent.
 
-use wasmtime::{Caller, InstancePre, Linker, Store, Trap, TypedFunc};
+use wasmtime::{Caller, InstancePre, Linker, Store, TypedFunc};
+use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{self, Guest, HostCallArgs, PreparedGuest, parse_answer, read};
-use super::host_capabilities::{self, GuestLog, GuestLogs};
-use super::policy::LoadError;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload_parts};
-use super::runtime::{Limits, MemoryCap, PolicyRuntime};
-
-/// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
-const CAPTURED_OUTPUT: usize = 1024 * 1024;
+use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
+use super::runtime::host_capabilities::{self, GuestLogs, HostCall};
+use super::runtime::memory::{exported_memory, read, read_string};
+use super::runtime::wasi_context::library_context;
+use super::runtime::{
+    CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, PolicyRuntime, classify,
+};
 
 /// The largest payload buffer an instance keeps for reuse between calls.
 const KEPT_PAYLOAD: usize = 1024 * 1024;
@@ -31,7 +31,7 @@ const MAX_RESPONSE: usize = 16 * 1024 * 1024;
 const MAX_GUEST_ERROR: usize = 64 * 1024;
 
 /// The state of one guest instance, owned by its wasmtime `Store`.
-pub struct GuestState {
+struct GuestState {
     wasi: WasiP1Ctx,
     memory_cap: MemoryCap,
     operation: Vec<u8>,
@@ -45,20 +45,12 @@ pub struct GuestState {
     host_response: Vec<u8>,
     host_error: Vec<u8>,
     logs: GuestLogs,
-    stdout: MemoryOutputPipe,
-    stderr: MemoryOutputPipe,
 }
 
 impl GuestState {
     fn new(limits: &Limits) -> Self {
-        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT);
-        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT);
-        // No arguments, no environment, no preopened directories, no network: a policy gets
-        // clocks and randomness and nothing of the machine it runs on.
-        let wasi = WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build_p1();
+        // What the guest prints is captured and dropped: waPC answers through its imports.
+        let (wasi, _output) = library_context();
         GuestState {
             wasi,
             memory_cap: MemoryCap::new(limits.memory),
@@ -70,52 +62,32 @@ impl GuestState {
             host_response: Vec::new(),
             host_error: Vec::new(),
             logs: GuestLogs::default(),
-            stdout,
-            stderr,
         }
     }
-}
-
-/// Why a guest call did not produce a response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// The guest returned failure, with its own message.
-    #[error("{0}")]
-    Guest(String),
-    /// The guest ran past its deadline.
-    #[error("exceeded its {0} time limit")]
-    Timeout(String),
-    /// The guest tried to grow its memory past the cap.
-    #[error("tried to grow memory past {0} MiB")]
-    OutOfMemory(usize),
-    /// The guest trapped or called `proc_exit` with a non-zero code.
-    #[error("{0}")]
-    Trap(String),
 }
 
 /// Link a compiled waPC module: the nine waPC imports and WASI preview1.
 pub(crate) fn prepare(
     runtime: &PolicyRuntime,
     module: &wasmtime::Module,
-) -> Result<Box<dyn PreparedGuest>, LoadError> {
+) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
     if module.exports().any(|e| e.name().starts_with("opa_")) {
-        return Err(LoadError::Invalid(
+        return Err(PolicyLoadError::Invalid(
             "this is an OPA module: give it `executionMode: opa` or `gatekeeper` in its metadata"
                 .into(),
         ));
     }
-    let pre = guest::link_module(runtime, module, link)?;
+    let pre = link_module(runtime, module, link)?;
     Ok(Box::new(WapcModule { pre }))
 }
 
-/// Ask a waPC module its protocol version (`protocol_version`, spec §3.1): `v1` for every
-/// current SDK.
-pub fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<String, CallError> {
+/// Ask a waPC module its protocol version (`protocol_version`, which `kwctl annotate` records
+/// in the metadata): `v1` for every current SDK.
+pub(crate) fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<String, CallError> {
     let module = runtime
         .compile(wasm)
         .map_err(|e| CallError::Trap(format!("cannot compile: {e:#}")))?;
-    let pre =
-        guest::link_module(runtime, &module, link).map_err(|e| CallError::Trap(e.to_string()))?;
+    let pre = link_module(runtime, &module, link).map_err(|e| CallError::Trap(e.to_string()))?;
     let mut instance = WapcInstance::start(&pre, runtime.limits())?;
     let answer = instance.call("protocol_version", b"")?;
     parse_answer("protocol_version", &answer)
@@ -153,7 +125,7 @@ impl Guest for WapcInstance {
     }
 
     fn take_logs(&mut self) -> Vec<GuestLog> {
-        WapcInstance::take_logs(self)
+        self.store.data_mut().logs.take()
     }
 
     fn memory_size(&self) -> usize {
@@ -162,7 +134,7 @@ impl Guest for WapcInstance {
 }
 
 /// Add the waPC imports and WASI preview1 to `linker`.
-pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
     p1::add_to_linker_sync(linker, |state| &mut state.wasi)?;
 
     linker.func_wrap(
@@ -192,9 +164,8 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "__guest_error",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
             let len = (len as u32).min(MAX_GUEST_ERROR as u32) as i32;
-            let bytes = read(&mut caller, ptr, len)?;
-            // Lossy rather than a trap: a garbled message is still worth showing.
-            caller.data_mut().guest_error = Some(String::from_utf8_lossy(&bytes).into_owned());
+            let message = read_string(&mut caller, ptr, len)?;
+            caller.data_mut().guest_error = Some(message);
             Ok(())
         },
     )?;
@@ -211,14 +182,14 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
          ptr: i32,
          len: i32|
          -> wasmtime::Result<i32> {
-            let args = HostCallArgs::read(
+            let call = HostCall::read(
                 &mut caller,
                 [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len],
             )?;
             let state = caller.data_mut();
             state.host_response.clear();
             state.host_error.clear();
-            let answer = host_capabilities::dispatch(&args.call(), &mut state.logs);
+            let answer = host_capabilities::dispatch(&call, &mut state.logs);
             match answer {
                 Ok(response) => {
                     state.host_response = response;
@@ -265,7 +236,7 @@ pub fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "wapc",
         "__console_log",
         |mut caller: Caller<'_, GuestState>, ptr: i32, len: i32| {
-            let message = String::from_utf8_lossy(&read(&mut caller, ptr, len)?).into_owned();
+            let message = read_string(&mut caller, ptr, len)?;
             caller.data_mut().logs.push(GuestLog {
                 level: "info".into(),
                 message,
@@ -284,7 +255,7 @@ fn write_buffer(
     ptr: i32,
     buffer: fn(&mut GuestState) -> &mut Vec<u8>,
 ) -> wasmtime::Result<()> {
-    let memory = guest::exported_memory(caller)?;
+    let memory = exported_memory(caller)?;
     let bytes = std::mem::take(buffer(caller.data_mut()));
     let written = memory.write(&mut *caller, ptr as u32 as usize, &bytes);
     *buffer(caller.data_mut()) = bytes;
@@ -292,7 +263,7 @@ fn write_buffer(
 }
 
 /// One live guest: a Store, its instance, and the `__guest_call` entry point.
-pub struct WapcInstance {
+struct WapcInstance {
     store: Store<GuestState>,
     guest_call: TypedFunc<(i32, i32), i32>,
     limits: Limits,
@@ -301,11 +272,10 @@ pub struct WapcInstance {
 impl WapcInstance {
     /// Instantiate the policy and run its start-up: `_start` (an exit with code 0 is fine, as
     /// TinyGo ≥ 0.35 ends `main` that way), then `wapc_init`, each under the deadline.
-    pub fn start(pre: &InstancePre<GuestState>, limits: Limits) -> Result<Self, CallError> {
-        let mut store = Store::new(pre.module().engine(), GuestState::new(&limits));
-        store.limiter(|state| &mut state.memory_cap);
-        // Set before instantiation: a module's start function runs during it.
-        store.set_epoch_deadline(limits.deadline_ticks());
+    fn start(pre: &InstancePre<GuestState>, limits: Limits) -> Result<Self, CallError> {
+        let mut store = limits.store(pre.module().engine(), GuestState::new(&limits), |state| {
+            &mut state.memory_cap
+        });
         let instance = pre
             .instantiate(&mut store)
             .map_err(|e| classify(&store.data().memory_cap, &limits, e))?;
@@ -339,12 +309,12 @@ impl WapcInstance {
     }
 
     /// Call `operation` with `payload` and return the guest's response bytes.
-    pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, CallError> {
+    fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, CallError> {
         self.call_parts(operation, &[payload])
     }
 
     /// Call `operation` with the concatenation of `parts` as its payload.
-    pub fn call_parts(&mut self, operation: &str, parts: &[&[u8]]) -> Result<Vec<u8>, CallError> {
+    fn call_parts(&mut self, operation: &str, parts: &[&[u8]]) -> Result<Vec<u8>, CallError> {
         let state = self.store.data_mut();
         state.operation.clear();
         state.operation.extend_from_slice(operation.as_bytes());
@@ -395,63 +365,5 @@ impl WapcInstance {
                 || "the policy reported success but sent no response".into(),
             ))),
         }
-    }
-
-    /// Log records the guest produced since the last call to this method.
-    pub fn take_logs(&mut self) -> Vec<GuestLog> {
-        self.store.data_mut().logs.take()
-    }
-
-    /// What the guest wrote to stdout and stderr so far (captured, never printed by default).
-    pub fn output(&self) -> (Vec<u8>, Vec<u8>) {
-        let state = self.store.data();
-        (
-            state.stdout.contents().to_vec(),
-            state.stderr.contents().to_vec(),
-        )
-    }
-}
-
-/// Turn a wasmtime error from a guest call into what a user should read; `memory_cap` is the
-/// limiter of the guest's store, which knows whether the guest was refused more memory.
-/// Shared by every execution mode.
-pub(crate) fn classify(
-    memory_cap: &MemoryCap,
-    limits: &Limits,
-    error: wasmtime::Error,
-) -> CallError {
-    if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return CallError::Trap(format!("exited with code {}", exit.0));
-    }
-    if memory_cap.denied {
-        return CallError::OutOfMemory(memory_cap.max_mib());
-    }
-    match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::Timeout(format!("{} s", limits.timeout.as_secs_f64())),
-        Some(trap) => {
-            let text = trap.to_string();
-            CallError::Trap(format!(
-                "trapped: {}",
-                text.strip_prefix("wasm trap: ").unwrap_or(&text)
-            ))
-        }
-        None => CallError::Trap(without_backtrace(&error)),
-    }
-}
-
-/// The causes of a host-side error, joined, without the guest backtrace wasmtime adds as their
-/// context: the backtrace shows function indices a policy author can read in a debugger, not
-/// anything a user of admit can act on.
-fn without_backtrace(error: &wasmtime::Error) -> String {
-    let backtrace = error.downcast_ref::<wasmtime::WasmBacktrace>().is_some();
-    let causes: Vec<String> = error
-        .chain()
-        .skip(usize::from(backtrace))
-        .map(|cause| cause.to_string())
-        .collect();
-    if causes.is_empty() {
-        error.to_string()
-    } else {
-        causes.join(": ")
     }
 }

@@ -1,7 +1,8 @@
-//! The host side of the OPA Wasm ABI (spec §7.1-7.3), as Kubewarden's burrego drives it: the
-//! `env` imports, the exports read at start-up, value push/pull through the guest's own JSON
-//! parser and printer, and one evaluation with the heap-pointer reset that lets one instance
-//! serve many evaluations.
+//! The host side of the OPA Wasm ABI (<https://www.openpolicyagent.org/docs/wasm>), as
+//! Kubewarden's burrego drives it (`crates/burrego` of
+//! <https://github.com/kubewarden/policy-evaluator>): the `env` imports, the exports read at
+//! start-up, value push/pull through the guest's own JSON parser and printer, and one
+//! evaluation with the heap-pointer reset that lets one instance serve many evaluations.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,16 +13,15 @@ use wasmtime::{
     TypedFunc,
 };
 
-use super::builtins::Builtin;
-use crate::policies::host_capabilities::{GuestLog, GuestLogs};
-use crate::policies::runtime::{Limits, MemoryCap};
-use crate::policies::wapc::{CallError, classify};
+use super::builtins::RegoBuiltin;
+use crate::policies::runtime::host_capabilities::GuestLogs;
+use crate::policies::runtime::{CallError, GuestLog, Limits, MemoryCap, classify};
 
 /// The smallest memory burrego gives a module (`MemoryType::new(5, None)`); modules ask for 2.
 const MIN_PAGES: u32 = 5;
 
 /// Builtins the module calls back into, by the id its `builtins` export gave them.
-pub(super) type BuiltinTable = HashMap<i32, &'static Builtin>;
+pub(super) type BuiltinTable = HashMap<i32, &'static RegoBuiltin>;
 
 /// The state of one OPA instance, owned by its wasmtime `Store`.
 pub(super) struct OpaState {
@@ -288,10 +288,8 @@ impl OpaInstance {
             builtins,
             logs: GuestLogs::default(),
         };
-        let mut store = Store::new(linked.module.engine(), state);
-        store.limiter(|state| &mut state.memory_cap);
-        // Before instantiation: OPA modules have a start function (policy-server issue #413).
-        store.set_epoch_deadline(limits.deadline_ticks());
+        // The deadline is set before instantiation: OPA modules have a start function.
+        let mut store = limits.store(linked.module.engine(), state, |state| &mut state.memory_cap);
         let memory = Memory::new(&mut store, MemoryType::new(linked.memory_pages, None))
             .map_err(|e| classify(&store.data().memory_cap, &limits, e))?;
         store.data_mut().memory = Some(memory);

@@ -1,6 +1,7 @@
 //! The Rego builtins that `opa build -t wasm` leaves to the host, implemented as Kubewarden's
-//! burrego implements them (spec §7.6). Every other builtin is compiled into the module; a
-//! module that needs one of burrego's that admit lacks (`yaml.*`) is refused at load.
+//! burrego implements them (`crates/burrego` of
+//! <https://github.com/kubewarden/policy-evaluator>). Every other builtin is compiled into the
+//! module; a module that needs one of burrego's that admit lacks (`yaml.*`) is refused at load.
 //!
 //! Each builtin takes its arguments as JSON values (as `opa_json_dump` prints them) and returns
 //! one; an error stops the evaluation with the builtin's name and reason.
@@ -10,9 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::sprintf::{Arg, sprintf};
 
-/// One host-side builtin.
+/// One host-side Rego builtin function (not a built-in policy: those are
+/// [`crate::policies::builtin::Builtin`]).
 #[derive(Debug)]
-pub struct Builtin {
+pub(crate) struct RegoBuiltin {
     /// Its Rego name, as the module's `builtins` export lists it.
     pub name: &'static str,
     /// Its implementation.
@@ -20,92 +22,92 @@ pub struct Builtin {
 }
 
 /// Every builtin admit implements, by name.
-pub static BUILTINS: &[Builtin] = &[
-    Builtin {
+static REGO_BUILTINS: &[RegoBuiltin] = &[
+    RegoBuiltin {
         name: "sprintf",
         eval: builtin_sprintf,
     },
-    Builtin {
+    RegoBuiltin {
         name: "trace",
         eval: trace,
     },
-    Builtin {
+    RegoBuiltin {
         name: "base64url.encode_no_pad",
         eval: base64url_encode_no_pad,
     },
-    Builtin {
+    RegoBuiltin {
         name: "urlquery.encode",
         eval: urlquery_encode,
     },
-    Builtin {
+    RegoBuiltin {
         name: "urlquery.decode",
         eval: urlquery_decode,
     },
-    Builtin {
+    RegoBuiltin {
         name: "urlquery.encode_object",
         eval: urlquery_encode_object,
     },
-    Builtin {
+    RegoBuiltin {
         name: "urlquery.decode_object",
         eval: urlquery_decode_object,
     },
-    Builtin {
+    RegoBuiltin {
         name: "json.is_valid",
         eval: json_is_valid,
     },
-    Builtin {
+    RegoBuiltin {
         name: "json.patch",
         eval: json_patch,
     },
-    Builtin {
+    RegoBuiltin {
         name: "hex.encode",
         eval: hex_encode,
     },
-    Builtin {
+    RegoBuiltin {
         name: "hex.decode",
         eval: hex_decode,
     },
-    Builtin {
+    RegoBuiltin {
         name: "glob.quote_meta",
         eval: glob_quote_meta,
     },
-    Builtin {
+    RegoBuiltin {
         name: "regex.split",
         eval: regex_split,
     },
-    Builtin {
+    RegoBuiltin {
         name: "regex.find_n",
         eval: regex_find_n,
     },
-    Builtin {
+    RegoBuiltin {
         name: "regex.template_match",
         eval: regex_template_match,
     },
-    Builtin {
+    RegoBuiltin {
         name: "semver.is_valid",
         eval: semver_is_valid,
     },
-    Builtin {
+    RegoBuiltin {
         name: "semver.compare",
         eval: semver_compare,
     },
-    Builtin {
+    RegoBuiltin {
         name: "time.now_ns",
         eval: time_now_ns,
     },
-    Builtin {
+    RegoBuiltin {
         name: "time.parse_rfc3339_ns",
         eval: time_parse_rfc3339_ns,
     },
-    Builtin {
+    RegoBuiltin {
         name: "time.date",
         eval: time_date,
     },
 ];
 
 /// The builtin called `name`, when admit implements it.
-pub fn lookup(name: &str) -> Option<&'static Builtin> {
-    BUILTINS.iter().find(|builtin| builtin.name == name)
+pub(crate) fn lookup(name: &str) -> Option<&'static RegoBuiltin> {
+    REGO_BUILTINS.iter().find(|builtin| builtin.name == name)
 }
 
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {

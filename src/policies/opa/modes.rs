@@ -1,56 +1,59 @@
 //! What an OPA or Gatekeeper policy is given (input and data) and how its result set becomes a
-//! [`ValidationResponse`] (spec §7.4 and §7.5).
+//! [`ValidationResponse`], as `evaluate_opa` and `evaluate_gatekeeper` do in
+//! `src/runtimes/rego/runtime.rs` of <https://github.com/kubewarden/policy-evaluator>.
+//!
+//! `mode` is [`ExecutionMode::Opa`] or [`ExecutionMode::Gatekeeper`]; [`super::prepare`]
+//! refuses a module for any other.
 
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::policies::metadata::ExecutionMode;
 use crate::policies::protocol::ValidationResponse;
-use crate::policies::wapc::CallError;
+use crate::policies::runtime::CallError;
 
-/// The two ways Kubewarden runs a module built with `opa build -t wasm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// `executionMode: opa`: `input.request` is the request, `data` the settings, and the
-    /// policy answers with an AdmissionReview.
-    Opa,
-    /// `executionMode: gatekeeper`: `input.review` is the request, `input.parameters` the
-    /// settings, and the policy answers with a list of violations.
-    Gatekeeper,
+/// The `(data, input)` JSON of one evaluation of `request_json` with `settings_json`.
+///
+/// - `opa`: `input.request` is the request and `data` the settings;
+/// - `gatekeeper`: `input.review` is the request, `input.parameters` the settings, and `data`
+///   is empty.
+pub(super) fn data_and_input(
+    mode: ExecutionMode,
+    request_json: &[u8],
+    settings_json: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    if mode == ExecutionMode::Gatekeeper {
+        (
+            b"{}".to_vec(),
+            join(&[
+                b"{\"parameters\":",
+                settings_json,
+                b",\"review\":",
+                request_json,
+                b"}",
+            ]),
+        )
+    } else {
+        (
+            settings_json.to_vec(),
+            join(&[b"{\"request\":", request_json, b"}"]),
+        )
+    }
 }
 
-impl Flavor {
-    /// The `(data, input)` JSON of one evaluation of `request_json` with `settings_json`.
-    pub fn data_and_input(self, request_json: &[u8], settings_json: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        match self {
-            Flavor::Opa => (
-                settings_json.to_vec(),
-                join(&[b"{\"request\":", request_json, b"}"]),
-            ),
-            Flavor::Gatekeeper => (
-                b"{}".to_vec(),
-                join(&[
-                    b"{\"parameters\":",
-                    settings_json,
-                    b",\"review\":",
-                    request_json,
-                    b"}",
-                ]),
-            ),
-        }
-    }
-
-    /// Map the result set of entrypoint 0 to admit's response. `request_json` is needed only
-    /// to apply an OPA policy's JSON Patch.
-    pub fn response(
-        self,
-        result_set: Value,
-        request_json: &[u8],
-    ) -> Result<ValidationResponse, CallError> {
-        match self {
-            Flavor::Opa => opa_response(result_set, request_json),
-            Flavor::Gatekeeper => Ok(gatekeeper_response(result_set)),
-        }
+/// Map the result set of entrypoint 0 to admit's response: an `opa` policy answers with an
+/// AdmissionReview, a `gatekeeper` one with a list of violations. `request_json` is needed
+/// only to apply an OPA policy's JSON Patch.
+pub(super) fn response(
+    mode: ExecutionMode,
+    result_set: Value,
+    request_json: &[u8],
+) -> Result<ValidationResponse, CallError> {
+    if mode == ExecutionMode::Gatekeeper {
+        Ok(gatekeeper_response(result_set))
+    } else {
+        opa_response(result_set, request_json)
     }
 }
 
@@ -86,7 +89,7 @@ struct Status {
     code: Option<u16>,
 }
 
-/// §7.4: `result[0].result.response` is an AdmissionResponse.
+/// `result[0].result.response` is an AdmissionResponse.
 fn opa_response(result_set: Value, request_json: &[u8]) -> Result<ValidationResponse, CallError> {
     let Some(response) = result_set
         .pointer("/0/result/response")
@@ -162,7 +165,7 @@ struct GatekeeperResult {
     result: Vec<GatekeeperViolation>,
 }
 
-/// §7.5: `result[0]` is `{"result": [{"msg": ...}, ...]}`. Anything else, an empty result set
+/// `result[0]` is `{"result": [{"msg": ...}, ...]}`. Anything else, an empty result set
 /// included, means no violations, so the request is accepted: that is what Kubewarden does,
 /// surprising as it is for a policy whose entrypoint 0 is not its `violation` rule.
 fn gatekeeper_response(result_set: Value) -> ValidationResponse {
@@ -206,14 +209,15 @@ mod tests {
 
     #[test]
     fn opa_input_wraps_the_request_and_data_is_the_settings() {
-        let (data, input) = Flavor::Opa.data_and_input(br#"{"uid":"u"}"#, br#"{"a":1}"#);
+        let (data, input) = data_and_input(ExecutionMode::Opa, br#"{"uid":"u"}"#, br#"{"a":1}"#);
         assert_eq!(data, br#"{"a":1}"#);
         assert_eq!(input, br#"{"request":{"uid":"u"}}"#);
     }
 
     #[test]
     fn gatekeeper_input_has_parameters_and_review() {
-        let (data, input) = Flavor::Gatekeeper.data_and_input(br#"{"uid":"u"}"#, br#"{"a":1}"#);
+        let (data, input) =
+            data_and_input(ExecutionMode::Gatekeeper, br#"{"uid":"u"}"#, br#"{"a":1}"#);
         assert_eq!(data, b"{}");
         assert_eq!(input, br#"{"parameters":{"a":1},"review":{"uid":"u"}}"#);
     }
@@ -223,7 +227,7 @@ mod tests {
         let set = json!([{"result": {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
             "response": {"uid": "abc", "allowed": false,
                          "status": {"message": "you cannot use the default namespace", "code": 403}}}}]);
-        let response = Flavor::Opa.response(set, b"{}").unwrap();
+        let response = response(ExecutionMode::Opa, set, b"{}").unwrap();
         assert!(!response.accepted);
         assert_eq!(
             response.message.as_deref(),
@@ -234,16 +238,19 @@ mod tests {
 
     #[test]
     fn opa_result_without_response_is_an_error() {
-        let error = Flavor::Opa.response(json!([]), b"{}").unwrap_err();
+        let error = response(ExecutionMode::Opa, json!([]), b"{}").unwrap_err();
         assert!(
             error
                 .to_string()
                 .starts_with("cannot interpret OPA policy result"),
             "{error}"
         );
-        let error = Flavor::Opa
-            .response(json!([{"result": {"response": {"allowed": true}}}]), b"{}")
-            .unwrap_err();
+        let error = response(
+            ExecutionMode::Opa,
+            json!([{"result": {"response": {"allowed": true}}}]),
+            b"{}",
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("missing field `uid`"), "{error}");
     }
 
@@ -253,9 +260,12 @@ mod tests {
             .encode(br#"[{"op":"add","path":"/metadata/labels","value":{"a":"b"}}]"#);
         let set = json!([{"result": {"response": {"uid": "", "allowed": true,
             "patchType": "JSONPatch", "patch": patch}}}]);
-        let response = Flavor::Opa
-            .response(set, br#"{"object":{"metadata":{"name":"x"}}}"#)
-            .unwrap();
+        let response = response(
+            ExecutionMode::Opa,
+            set,
+            br#"{"object":{"metadata":{"name":"x"}}}"#,
+        )
+        .unwrap();
         assert_eq!(
             response.mutated_object,
             Some(json!({"metadata": {"name": "x", "labels": {"a": "b"}}}))
@@ -265,7 +275,7 @@ mod tests {
     #[test]
     fn gatekeeper_messages_are_joined() {
         let set = json!([{"result": [{"msg": "one"}, {"msg": "two"}]}]);
-        let response = Flavor::Gatekeeper.response(set, b"{}").unwrap();
+        let response = response(ExecutionMode::Gatekeeper, set, b"{}").unwrap();
         assert!(!response.accepted);
         assert_eq!(response.message.as_deref(), Some("one, two"));
         assert_eq!(response.code, None);
@@ -279,7 +289,7 @@ mod tests {
             // Entrypoint 0 is the package, not its `violation` rule: Kubewarden accepts.
             json!([{"result": {"violation": [{"msg": "x"}]}}]),
         ] {
-            let response = Flavor::Gatekeeper.response(set.clone(), b"{}").unwrap();
+            let response = response(ExecutionMode::Gatekeeper, set.clone(), b"{}").unwrap();
             assert!(response.accepted, "{set}");
         }
     }

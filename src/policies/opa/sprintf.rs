@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// One argument, as OPA hands it to Go's `fmt`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
+pub(crate) enum Arg {
     /// A Go `int`.
     Int(i64),
     /// A `*big.Int` that still fits 64 unsigned bits (larger JSON integers arrive as floats).
@@ -26,7 +26,7 @@ pub enum Arg {
 
 impl Arg {
     /// Convert a JSON value as OPA's `sprintf` converts an AST term.
-    pub fn from_json(value: &Value) -> Arg {
+    pub(crate) fn from_json(value: &Value) -> Arg {
         match value {
             Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
@@ -55,7 +55,7 @@ impl Arg {
 
 /// A value's Rego text (`ast.Term.String()`): JSON-like, with `", "` between elements and
 /// `": "` between a key and its value.
-pub fn rego_text(value: &Value) -> String {
+fn rego_text(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
@@ -76,7 +76,7 @@ pub fn rego_text(value: &Value) -> String {
 }
 
 /// Go's `fmt.Sprintf(format, args...)`.
-pub fn sprintf(format: &str, args: &[Arg]) -> String {
+pub(crate) fn sprintf(format: &str, args: &[Arg]) -> String {
     let mut out = String::new();
     let mut chars = format.chars().peekable();
     let mut next_arg = 0;
@@ -341,7 +341,7 @@ fn can_backquote(s: &str) -> bool {
 }
 
 /// Go's `strconv.Quote` (or `QuoteToASCII` when `ascii`).
-pub fn go_quote(s: &str, ascii: bool) -> String {
+fn go_quote(s: &str, ascii: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -1,29 +1,29 @@
-//! The WASI execution mode (spec §6): the policy is a WASI preview1 command, run afresh for
-//! every call with argv `validate` or `validate-settings`, the payload on stdin and its answer
-//! on stdout.
+//! The WASI ABI: the policy is a WASI preview1 command, run afresh for every call with argv
+//! `validate` or `validate-settings`, the payload on stdin and its answer on stdout, as
+//! policy-evaluator's WASI runtime runs it (`src/runtimes/wasi_cli/` of
+//! <https://github.com/kubewarden/policy-evaluator>).
 //!
 //! Each call gets a new Store and instance, as Kubewarden does: a command's state ends with
 //! `_start`. The sandbox is waPC's: argv only, no environment, no preopened directories, no
 //! network, the epoch deadline set before instantiation, the memory cap, and bounded captured
 //! stdout/stderr. `host.call` (and `kubewarden:javy/host.call` for Javy) serves the same host
 //! capabilities as waPC's `__host_call`, with the return code inverted (0 = success) and the
-//! reply appended to stdin.
+//! reply appended to [`stdin`].
 
-use wasmtime::{Caller, InstancePre, Linker, Store, Trap};
+mod stdin;
+
+use wasmtime::{Caller, InstancePre, Linker, Trap};
+use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
-use super::guest::{self, Guest, HostCallArgs, PreparedGuest, parse_answer};
-use super::host_capabilities::{self, GuestLog, GuestLogs};
-use super::policy::LoadError;
+use self::stdin::SharedStdin;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
-use super::runtime::{Limits, MemoryCap, PolicyRuntime};
-use super::wapc::CallError;
-use super::wasi_stdin::SharedStdin;
-
-/// How much guest stdout/stderr is kept; output beyond it fails the guest's write.
-const CAPTURED_OUTPUT: usize = 1024 * 1024;
+use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
+use super::runtime::host_capabilities::{self, GuestLogs, HostCall};
+use super::runtime::wasi_context::command_context;
+use super::runtime::{
+    CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, PolicyRuntime, exited, trapped,
+};
 
 /// argv[0], as Kubewarden passes it.
 const PROGRAM: &str = "policy.wasm";
@@ -40,13 +40,13 @@ struct WasiState {
 pub(crate) fn prepare(
     runtime: &PolicyRuntime,
     module: &wasmtime::Module,
-) -> Result<Box<dyn PreparedGuest>, LoadError> {
+) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
     if module.get_export("_start").is_none() {
-        return Err(LoadError::Invalid(
+        return Err(PolicyLoadError::Invalid(
             "it does not export `_start`, so it is not a WASI command (executionMode: wasi)".into(),
         ));
     }
-    let pre = guest::link_module(runtime, module, link)?;
+    let pre = link_module(runtime, module, link)?;
     Ok(Box::new(WasiModule { pre }))
 }
 
@@ -73,12 +73,12 @@ fn host_call(
     ptr: i32,
     len: i32,
 ) -> wasmtime::Result<i32> {
-    let args = HostCallArgs::read(
+    let call = HostCall::read(
         &mut caller,
         [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len],
     )?;
     let state = caller.data_mut();
-    let (code, reply) = match host_capabilities::dispatch(&args.call(), &mut state.logs) {
+    let (code, reply) = match host_capabilities::dispatch(&call, &mut state.logs) {
         Ok(reply) => (0, reply),
         Err(error) => (1, error.into_bytes()),
     };
@@ -120,34 +120,25 @@ enum Run {
 impl WasiGuest {
     /// Run the command with `operation` as argv[1] and `input` on stdin.
     fn run(&mut self, operation: &str, input: &[u8]) -> Result<Run, CallError> {
-        let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT);
-        let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT);
         let stdin = SharedStdin::new(input);
-        // argv and the three pipes only: no environment, no preopened directories, no network.
-        let wasi = WasiCtxBuilder::new()
-            .args(&[PROGRAM, operation])
-            .stdin(stdin.clone())
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build_p1();
+        let (wasi, output) = command_context(&[PROGRAM, operation], stdin.clone());
         let state = WasiState {
             wasi,
             memory_cap: MemoryCap::new(self.limits.memory),
             stdin,
             logs: GuestLogs::default(),
         };
-        let mut store = Store::new(self.pre.module().engine(), state);
-        store.limiter(|state| &mut state.memory_cap);
-        // Set before instantiation: a module's start function runs during it.
-        store.set_epoch_deadline(self.limits.deadline_ticks());
+        let mut store = self
+            .limits
+            .store(self.pre.module().engine(), state, |state| {
+                &mut state.memory_cap
+            });
         let outcome = self.pre.instantiate(&mut store).and_then(|instance| {
             instance
                 .get_typed_func::<(), ()>(&mut store, "_start")?
                 .call(&mut store, ())
         });
-        let error_text = String::from_utf8_lossy(&stderr.contents())
-            .trim()
-            .to_string();
+        let error_text = String::from_utf8_lossy(&output.stderr()).trim().to_string();
         let error = match outcome {
             Ok(()) => None,
             Err(error) if error.downcast_ref::<I32Exit>().is_some_and(|e| e.0 == 0) => None,
@@ -162,17 +153,14 @@ impl WasiGuest {
         }
         self.logs.extend(store.data_mut().logs.take());
         let Some(error) = error else {
-            return Ok(Run::Success(stdout.contents().to_vec()));
+            return Ok(Run::Success(output.stdout().to_vec()));
         };
         // A timeout or the memory cap is the host's verdict, whatever the guest printed.
         if store.data().memory_cap.denied {
             return Err(CallError::OutOfMemory(store.data().memory_cap.max_mib()));
         }
         if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
-            return Err(CallError::Timeout(format!(
-                "{} s",
-                self.limits.timeout.as_secs_f64()
-            )));
+            return Err(CallError::timeout(&self.limits));
         }
         if !error_text.is_empty() {
             return Ok(Run::Failure(error_text));
@@ -184,16 +172,10 @@ impl WasiGuest {
 /// What a failed run did, for a guest that printed nothing to stderr.
 fn describe(error: &wasmtime::Error) -> String {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return format!("exited with code {}", exit.0);
+        return exited(exit);
     }
     match error.downcast_ref::<Trap>() {
-        Some(trap) => {
-            let text = trap.to_string();
-            format!(
-                "trapped: {}",
-                text.strip_prefix("wasm trap: ").unwrap_or(&text)
-            )
-        }
+        Some(trap) => trapped(trap),
         None => format!("{error:#}"),
     }
 }
@@ -218,7 +200,8 @@ impl Guest for WasiGuest {
     ) -> Result<SettingsValidationResponse, CallError> {
         match self.run("validate-settings", settings_json)? {
             Run::Success(stdout) => parse_answer("validate_settings", &stdout),
-            // A failed run means invalid settings, with stderr as the reason (spec §6).
+            // A failed run means invalid settings, with stderr as the reason, as Kubewarden
+            // answers it.
             Run::Failure(message) => Ok(SettingsValidationResponse {
                 valid: false,
                 message: Some(message),

@@ -1,12 +1,17 @@
-//! Answers to a guest's host calls (`__host_call`, spec §4).
+//! Answers to a guest's host calls: waPC's `__host_call` and WASI's `host.call`, which
+//! policy-evaluator serves with one dispatcher (`host_callback` in `src/runtimes/callback.rs`
+//! of <https://github.com/kubewarden/policy-evaluator>).
 //!
-//! admit runs offline, so only `kubewarden/tracing/log` is served today; every other
-//! capability returns an error the guest sees (and usually reports). Context-aware policies
-//! answered from the checked manifests will be served from here.
+//! admit runs offline, so only `kubewarden/tracing/log` is served; every other capability
+//! returns an error the guest sees (and usually reports).
 
 use serde::Deserialize;
+use wasmtime::Caller;
 
-/// One guest log record, from `kubewarden/tracing/log` or waPC's `__console_log`.
+use super::memory::{read, read_string};
+
+/// One guest log record, from `kubewarden/tracing/log`, waPC's `__console_log` or OPA's
+/// `opa_println`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestLog {
     /// `trace`, `debug`, `info`, `warning` or `error`.
@@ -15,44 +20,60 @@ pub struct GuestLog {
     pub message: String,
 }
 
-/// A host call as the guest made it.
+/// A host call as the guest made it, copied out of its memory.
 #[derive(Debug)]
-pub struct HostCall<'a> {
+pub(crate) struct HostCall {
     /// Always `kubewarden` for Kubewarden policies.
-    pub binding: &'a str,
+    binding: String,
     /// `tracing`, `kubernetes`, `oci`, `net` or `crypto`.
-    pub namespace: &'a str,
+    namespace: String,
     /// The operation inside the namespace, e.g. `log` or `v1/verify`.
-    pub operation: &'a str,
+    operation: String,
     /// The JSON request.
-    pub payload: &'a [u8],
+    payload: Vec<u8>,
+}
+
+impl HostCall {
+    /// Read the call whose four buffers the eight arguments of waPC's `__host_call` and WASI's
+    /// `host.call` point at: pointer and length of binding, namespace, operation and payload.
+    pub(crate) fn read<T>(
+        caller: &mut Caller<'_, T>,
+        [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len]: [i32; 8],
+    ) -> wasmtime::Result<Self> {
+        Ok(HostCall {
+            binding: read_string(caller, bd_ptr, bd_len)?,
+            namespace: read_string(caller, ns_ptr, ns_len)?,
+            operation: read_string(caller, op_ptr, op_len)?,
+            payload: read(caller, ptr, len)?,
+        })
+    }
 }
 
 /// Log records kept per guest call; a guest that logs in a loop must not grow admit's memory
 /// without bound. Records past it are counted, not kept.
-pub const MAX_LOG_RECORDS: usize = 1000;
+const MAX_LOG_RECORDS: usize = 1000;
 
 /// Bytes kept of one log message; the rest is cut at a character boundary.
-pub const MAX_LOG_MESSAGE: usize = 4096;
+const MAX_LOG_MESSAGE: usize = 4096;
 
 /// The log records of a guest, bounded as they are pushed: a guest that logs in a loop keeps
 /// at most [`MAX_LOG_RECORDS`] records of [`MAX_LOG_MESSAGE`] bytes, and the rest are counted.
-/// Every execution mode keeps its guest's logs in one, so the bound holds for all of them.
+/// Every ABI keeps its guest's logs in one, so the bound holds for all of them.
 #[derive(Debug, Default)]
-pub struct GuestLogs {
+pub(crate) struct GuestLogs {
     records: Vec<GuestLog>,
     dropped: usize,
 }
 
 impl GuestLogs {
     /// Keep `record`, within the bounds.
-    pub fn push(&mut self, record: GuestLog) {
+    pub(crate) fn push(&mut self, record: GuestLog) {
         self.records.push(record);
         cap_logs(&mut self.records, &mut self.dropped);
     }
 
     /// The records kept since the last call, followed by one that counts those dropped.
-    pub fn take(&mut self) -> Vec<GuestLog> {
+    pub(crate) fn take(&mut self) -> Vec<GuestLog> {
         let mut records = std::mem::take(&mut self.records);
         records.extend(dropped_logs_record(std::mem::take(&mut self.dropped)));
         records
@@ -97,18 +118,19 @@ struct LogRequest {
 }
 
 /// Serve `call`, appending log records to `logs`. The error text is what the guest receives.
-pub fn dispatch(call: &HostCall<'_>, logs: &mut GuestLogs) -> Result<Vec<u8>, String> {
+pub(crate) fn dispatch(call: &HostCall, logs: &mut GuestLogs) -> Result<Vec<u8>, String> {
     if call.binding != "kubewarden" {
         return Err(format!("unknown binding: {}", call.binding));
     }
-    match (call.namespace, call.operation) {
+    match (call.namespace.as_str(), call.operation.as_str()) {
         ("tracing", "log") => {
             // Never fails, as in Kubewarden: a malformed record is kept verbatim.
-            let record =
-                serde_json::from_slice::<LogRequest>(call.payload).unwrap_or_else(|_| LogRequest {
+            let record = serde_json::from_slice::<LogRequest>(&call.payload).unwrap_or_else(|_| {
+                LogRequest {
                     level: "info".into(),
-                    message: String::from_utf8_lossy(call.payload).into_owned(),
-                });
+                    message: String::from_utf8_lossy(&call.payload).into_owned(),
+                }
+            });
             logs.push(GuestLog {
                 level: record.level.to_ascii_lowercase(),
                 message: record.message,
@@ -127,12 +149,12 @@ pub fn dispatch(call: &HostCall<'_>, logs: &mut GuestLogs) -> Result<Vec<u8>, St
 mod tests {
     use super::*;
 
-    fn call<'a>(namespace: &'a str, operation: &'a str, payload: &'a [u8]) -> HostCall<'a> {
+    fn call(namespace: &str, operation: &str, payload: &[u8]) -> HostCall {
         HostCall {
-            binding: "kubewarden",
-            namespace,
-            operation,
-            payload,
+            binding: "kubewarden".into(),
+            namespace: namespace.into(),
+            operation: operation.into(),
+            payload: payload.into(),
         }
     }
 

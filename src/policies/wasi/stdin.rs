@@ -1,6 +1,7 @@
-//! The stdin of a WASI-mode policy (spec §6): a shared byte queue the guest drains, and that
-//! `host.call` appends its replies to, so that a guest which reads stdin to EOF after a host
-//! call gets exactly the reply.
+//! The stdin of a WASI policy: a shared byte queue the guest drains, and that `host.call`
+//! appends its replies to, so that a guest which reads stdin to EOF after a host call gets
+//! exactly the reply (`WasiPipe` in `src/runtimes/wasi_cli/wasi_pipe.rs` of
+//! <https://github.com/kubewarden/policy-evaluator>).
 
 use std::collections::VecDeque;
 use std::pin::Pin;

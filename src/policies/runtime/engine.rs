@@ -1,51 +1,17 @@
-//! The one wasmtime [`Engine`] of a run, and the limits every policy instance runs under.
+//! The one wasmtime [`Engine`] of a run: its configuration, the thread that advances its
+//! epoch, and compiling modules with it.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use wasmtime::{Config, Engine, Module, ResourceLimiter};
+use wasmtime::{Config, Engine, Module};
 
 use super::cache::ModuleCache;
-
-/// How often the epoch advances. Deadlines are counted in these ticks, so this is the
-/// granularity of `--policy-timeout`; a tick costs the guest nothing.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Limits every guest call runs under, so that a hostile or buggy policy cannot hang or
-/// exhaust the machine.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Wall time for one call (start-up, `validate_settings` or `validate`).
-    pub timeout: Duration,
-    /// Largest linear memory an instance may grow to, in bytes.
-    pub memory: usize,
-}
+use super::limits::{EPOCH_TICK, Limits};
 
 /// The most native stack a guest's wasm frames may use. Deep recursion traps with "call stack
 /// exhausted" long before the thread's own stack (rayon's default is 2 MiB) is in danger; real
 /// policies nest a few dozen frames.
-pub(crate) const MAX_WASM_STACK: usize = 512 * 1024;
-
-/// Tables a guest may grow to, in elements: far above what any compiled language emits
-/// (function tables hold a few thousand entries), far below what would cost real memory.
-const MAX_TABLE_ELEMENTS: usize = 1_000_000;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(2),
-            memory: 256 * 1024 * 1024,
-        }
-    }
-}
-
-impl Limits {
-    /// The epoch deadline, in ticks, that corresponds to [`Limits::timeout`].
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        let ticks = self.timeout.as_nanos() / EPOCH_TICK.as_nanos();
-        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
-    }
-}
+const MAX_WASM_STACK: usize = 512 * 1024;
 
 /// The compilation and execution environment shared by every policy of a run.
 ///
@@ -131,71 +97,5 @@ fn start_epoch_ticker(engine: &Engine) {
                 }
             })
             .ok();
-    }
-}
-
-/// Caps an instance's memory, tables and instance count, and remembers when a guest hit the
-/// memory cap, so that the resulting trap can be explained ("tried to grow memory past
-/// 256 MiB") instead of surfacing as a bare `unreachable`. The cap also applies to the memory a
-/// module declares as its initial size, so start-up cannot exceed it either.
-#[derive(Debug)]
-pub(crate) struct MemoryCap {
-    max: usize,
-    pub(crate) denied: bool,
-    /// The largest linear memory granted so far, in bytes (wasm memories never shrink).
-    pub(crate) size: usize,
-}
-
-impl MemoryCap {
-    pub(crate) fn new(max: usize) -> Self {
-        MemoryCap {
-            max,
-            denied: false,
-            size: 0,
-        }
-    }
-
-    /// The cap in MiB, for messages.
-    pub(crate) fn max_mib(&self) -> usize {
-        self.max / (1024 * 1024)
-    }
-}
-
-impl ResourceLimiter for MemoryCap {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max;
-        self.denied |= !allowed;
-        if allowed {
-            self.size = self.size.max(desired);
-        }
-        Ok(allowed)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
-
-    // A waPC policy is one module with one memory and one or two tables; the defaults (10,000
-    // of each) would let a hostile module reserve far more at start-up.
-    fn instances(&self) -> usize {
-        1
-    }
-
-    fn tables(&self) -> usize {
-        8
-    }
-
-    fn memories(&self) -> usize {
-        1
     }
 }

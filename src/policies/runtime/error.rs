@@ -1,0 +1,104 @@
+//! What can go wrong loading a policy module and calling into it, whatever its ABI, and how a
+//! wasmtime error becomes a message a user can act on.
+
+use std::path::PathBuf;
+
+use wasmtime::Trap;
+use wasmtime_wasi::I32Exit;
+
+use super::limits::{Limits, MemoryCap};
+
+/// Why a policy module could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyLoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The policy path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a module wasmtime can compile, or its metadata is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The execution mode asked for, the metadata's and the module's kind disagree, as kwctl
+    /// refuses them.
+    #[error("{0}")]
+    ModeMismatch(String),
+}
+
+/// Why a guest call did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The guest returned failure, with its own message.
+    #[error("{0}")]
+    Guest(String),
+    /// The guest ran past its deadline.
+    #[error("exceeded its {0} time limit")]
+    Timeout(String),
+    /// The guest tried to grow its memory past the cap.
+    #[error("tried to grow memory past {0} MiB")]
+    OutOfMemory(usize),
+    /// The guest trapped or called `proc_exit` with a non-zero code.
+    #[error("{0}")]
+    Trap(String),
+}
+
+impl CallError {
+    /// The guest ran past `limits`' deadline.
+    pub(crate) fn timeout(limits: &Limits) -> Self {
+        CallError::Timeout(format!("{} s", limits.timeout.as_secs_f64()))
+    }
+}
+
+/// Turn a wasmtime error from a guest call into what a user should read; `memory_cap` is the
+/// limiter of the guest's store, which knows whether the guest was refused more memory.
+pub(crate) fn classify(
+    memory_cap: &MemoryCap,
+    limits: &Limits,
+    error: wasmtime::Error,
+) -> CallError {
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return CallError::Trap(exited(exit));
+    }
+    if memory_cap.denied {
+        return CallError::OutOfMemory(memory_cap.max_mib());
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::timeout(limits),
+        Some(trap) => CallError::Trap(trapped(trap)),
+        None => CallError::Trap(without_backtrace(&error)),
+    }
+}
+
+/// "exited with code N", for a guest that called `proc_exit`.
+pub(crate) fn exited(exit: &I32Exit) -> String {
+    format!("exited with code {}", exit.0)
+}
+
+/// "trapped: <reason>", without wasmtime's "wasm trap: " prefix.
+pub(crate) fn trapped(trap: &Trap) -> String {
+    let text = trap.to_string();
+    format!(
+        "trapped: {}",
+        text.strip_prefix("wasm trap: ").unwrap_or(&text)
+    )
+}
+
+/// The causes of a host-side error, joined, without the guest backtrace wasmtime adds as their
+/// context: the backtrace shows function indices a policy author can read in a debugger, not
+/// anything a user of admit can act on.
+fn without_backtrace(error: &wasmtime::Error) -> String {
+    let backtrace = error.downcast_ref::<wasmtime::WasmBacktrace>().is_some();
+    let causes: Vec<String> = error
+        .chain()
+        .skip(usize::from(backtrace))
+        .map(|cause| cause.to_string())
+        .collect();
+    if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
+    }
+}
