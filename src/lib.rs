@@ -3,19 +3,20 @@
 //!
 //! Data flows one way, and the module tree shows it:
 //! [`inputs`] -> [`documents`] -> [`objects`] -> [`requests`] -> [`policies`] -> [`findings`]
-//! -> [`reports`]. [`check`] wires them together; [`cli`] parses the command line.
+//! -> `reports`. `check` wires them together; [`cli`] parses the command line.
 
 pub mod atomic_file;
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
-pub mod commands;
-pub mod config;
+pub(crate) mod commands;
+pub(crate) mod config;
 pub mod documents;
 pub mod findings;
 pub mod inputs;
 pub mod objects;
 pub mod policies;
-pub mod reports;
+pub(crate) mod reports;
 pub mod requests;
 pub mod source;
+mod suggest;
 pub mod suppressions;

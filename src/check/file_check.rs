@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use super::policy_set::{Policy, Workers};
+use super::instances::PolicyInstances;
+use super::policy_set::Policy;
 use crate::documents::Loaded;
 use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, ObjectRef};
@@ -23,39 +24,39 @@ const FRESH_INSTANCE: &str =
 
 /// What checking one file found, before the run merges it with the others.
 #[derive(Debug, Default)]
-pub struct FileResult {
+pub(crate) struct FileResult {
     /// Findings about this file, suppressed ones marked.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Guest log lines, in evaluation order, each with the index of its policy in the run.
-    pub logs: Vec<(usize, String)>,
+    pub(crate) logs: Vec<(usize, String)>,
     /// Kubernetes objects found.
-    pub objects: usize,
+    pub(crate) objects: usize,
     /// Documents without apiVersion/kind.
-    pub skipped_documents: usize,
+    pub(crate) skipped_documents: usize,
     /// What each policy did here, by its index in the run. Kept per policy so that the run can
     /// leave out a policy it stopped (see `Policy::is_hung`) from every count.
-    pub tallies: Vec<Tally>,
+    pub(crate) tallies: Vec<Tally>,
     /// Whether this came from the result cache.
-    pub cached: bool,
+    pub(crate) cached: bool,
     /// Whether a policy that could not be used applied to one of the file's objects; such a
     /// result is not cached, so the policy's error is found again next time.
-    pub applied_broken: bool,
+    pub(crate) applied_broken: bool,
 }
 
 /// One policy's evaluations in one file.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Evaluations made.
-    pub evaluations: usize,
+    pub(crate) evaluations: usize,
     /// Evaluations that rejected their object.
-    pub rejected: usize,
+    pub(crate) rejected: usize,
     /// Evaluations that would have changed their object.
-    pub mutated: usize,
+    pub(crate) mutated: usize,
 }
 
 impl FileResult {
     /// The result of a file that could not be read: only the error.
-    pub fn failed(error: Finding) -> Self {
+    pub(crate) fn failed(error: Finding) -> Self {
         FileResult {
             findings: vec![error],
             ..FileResult::default()
@@ -64,28 +65,28 @@ impl FileResult {
 }
 
 /// Everything a file check reads and nothing it writes, shared by every thread.
-pub struct Context<'r, 'o> {
+pub(crate) struct Context<'r, 'o> {
     /// The run's policies.
-    pub policies: &'r [Policy<'o>],
+    pub(crate) policies: &'r [Policy<'o>],
     /// The engine that compiles and runs them; `None` when it could not start (and then there
     /// are no policies).
-    pub runtime: Option<&'r PolicyRuntime>,
+    pub(crate) runtime: Option<&'r PolicyRuntime>,
     /// Kinds, plurals and scopes, including the inputs' CRDs.
-    pub catalog: &'r ResourceCatalog,
+    pub(crate) catalog: &'r ResourceCatalog,
     /// Whether suppressions in the source count.
-    pub suppressions: bool,
+    pub(crate) suppressions: bool,
     /// Policy-level errors (compilation, settings), each reported once.
-    pub policy_errors: &'r Mutex<Vec<Finding>>,
+    pub(crate) policy_errors: &'r Mutex<Vec<Finding>>,
 }
 
 /// One file to check: its text, its documents and the objects found in them.
-pub struct FileInput<'a> {
+pub(crate) struct FileInput<'a> {
     /// The file.
-    pub file: &'a SourceFile,
+    pub(crate) file: &'a SourceFile,
     /// Its documents.
-    pub loaded: &'a Loaded,
+    pub(crate) loaded: &'a Loaded,
     /// The objects of each document.
-    pub extracted: &'a [Extracted<'a>],
+    pub(crate) extracted: &'a [Extracted<'a>],
 }
 
 /// One object of a batch, with its request and what the policies found.
@@ -120,10 +121,10 @@ const ROUND: usize = 256;
 
 /// Check a batch of files. Each policy is evaluated on every object of the batch in a row, not
 /// each object on every policy: a policy's code and instance stay in the CPU's caches, which
-/// made calls about 30% cheaper in the benchmarks. The results do not depend on the batching.
-pub fn check_files<'r>(
+/// makes its calls cheaper. The results do not depend on the batching.
+pub(crate) fn check_files<'r>(
     context: &'r Context<'r, '_>,
-    workers: &mut Workers<'r>,
+    instances: &mut PolicyInstances<'r>,
     files: &[FileInput<'_>],
 ) -> Vec<FileResult> {
     let mut results: Vec<FileResult> = files
@@ -187,7 +188,14 @@ pub fn check_files<'r>(
                 if applies {
                     applied[item.file].insert(index);
                     let result = &mut results[item.file];
-                    evaluate(context, workers, files[item.file].file, index, item, result);
+                    evaluate(
+                        context,
+                        instances,
+                        files[item.file].file,
+                        index,
+                        item,
+                        result,
+                    );
                 }
             }
         }
@@ -374,7 +382,7 @@ fn document_at(loaded: &Loaded, offset: usize) -> usize {
 /// Evaluate `item` with policy `index`, which applies to it.
 fn evaluate<'r>(
     context: &'r Context<'r, '_>,
-    workers: &mut Workers<'r>,
+    instances: &mut PolicyInstances<'r>,
     file: &SourceFile,
     index: usize,
     item: &mut ObjectWork<'_>,
@@ -421,7 +429,7 @@ fn evaluate<'r>(
     let Some(payload) = &item.request_json else {
         return;
     };
-    let mut instance = match workers.take(index, compiled) {
+    let mut instance = match instances.take(index, compiled) {
         Ok(instance) => instance,
         Err(CallError::Timeout(limit)) => {
             policy.hang(limit);
@@ -457,7 +465,7 @@ fn evaluate<'r>(
         Ok(response) => {
             // A healthy instance is reused; a failed one is dropped, because a guest that
             // trapped may have left its memory inconsistent.
-            workers.put_back(index, instance);
+            instances.put_back(index, instance);
             let severity = policy.spec.severity;
             let produced =
                 findings::from_response(&policy.id, file, item.object, &item.name, &response)

@@ -4,7 +4,7 @@
 //! compiled (or loaded from the module cache) and its settings validated the first time an
 //! object matches it. A pre-commit run on one Deployment never compiles the RBAC policies, and
 //! a cold start pays only for what the inputs need. Every thread shares the compiled policy;
-//! instances are per thread (see `Workers`).
+//! instances are per thread (see `instances`).
 
 use std::borrow::Cow;
 use std::sync::{Mutex, OnceLock};
@@ -12,17 +12,16 @@ use std::sync::{Mutex, OnceLock};
 use super::{PolicyInfo, PolicySpec};
 use crate::findings::{Finding, FindingKind, Severity, SourceRef};
 use crate::policies::{
-    CompiledPolicy, Metadata, PolicyInstance, PolicyLoadError, PolicyRuntime, PolicySource,
-    read_metadata,
+    CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource, read_metadata,
 };
 use crate::requests::AdmissionRequest;
 
 /// One policy of the run: known from its metadata, compiled on first use.
-pub struct Policy<'o> {
+pub(crate) struct Policy<'o> {
     /// What the configuration or the command line asked for.
-    pub spec: &'o PolicySpec,
+    pub(crate) spec: &'o PolicySpec,
     /// The id its findings carry.
-    pub id: String,
+    pub(crate) id: String,
     origin: String,
     bytes: Cow<'static, [u8]>,
     metadata: Option<Metadata>,
@@ -36,7 +35,7 @@ pub struct Policy<'o> {
 impl<'o> Policy<'o> {
     /// Whether the policy wants to see `request`: its rules (the configured ones, else the
     /// module's) match, and so does the configured scope. Needs no compilation.
-    pub fn applies_to(&self, request: &AdmissionRequest) -> bool {
+    pub(crate) fn applies_to(&self, request: &AdmissionRequest) -> bool {
         let scope = &self.spec.scope;
         let rules_match = scope.rules_match(request).unwrap_or_else(|| {
             self.metadata.as_ref().is_none_or(|metadata| {
@@ -46,9 +45,10 @@ impl<'o> Policy<'o> {
         rules_match && scope.admits(request)
     }
 
-    /// Whether the policy is raw (metadata `policyType: raw`, spec §3.6): it sees every
-    /// document as it is instead of AdmissionRequests for the objects in them.
-    pub fn is_raw(&self) -> bool {
+    /// Whether the policy is raw (metadata `policyType: raw`, see
+    /// <https://docs.kubewarden.io/howtos/raw-policies>): it sees every document as it is
+    /// instead of AdmissionRequests for the objects in them.
+    pub(crate) fn is_raw(&self) -> bool {
         self.metadata
             .as_ref()
             .is_some_and(|m| m.policy_type == crate::policies::PolicyType::Raw)
@@ -56,7 +56,7 @@ impl<'o> Policy<'o> {
 
     /// The compiled policy, compiling it and validating its settings on the first call.
     /// `None` when either failed; the failure is pushed to `errors` once.
-    pub fn compiled(
+    pub(crate) fn compiled(
         &self,
         runtime: &PolicyRuntime,
         errors: &Mutex<Vec<Finding>>,
@@ -76,7 +76,7 @@ impl<'o> Policy<'o> {
 
     /// Whether the policy has been found unusable: it could not be compiled, its settings were
     /// refused, or it hung. Only meaningful after `compiled` was called.
-    pub fn is_broken(&self) -> bool {
+    pub(crate) fn is_broken(&self) -> bool {
         matches!(self.compiled.get(), Some(None)) || self.is_hung()
     }
 
@@ -85,18 +85,18 @@ impl<'o> Policy<'o> {
     /// the deadline times the objects, stalling a CI job for hours. So its later evaluations
     /// are skipped, and the run leaves out everything it found (how much it found before the
     /// timeout depends on thread timing; the output must not) and reports one error instead.
-    pub fn hang(&self, limit: String) {
+    pub(crate) fn hang(&self, limit: String) {
         // Every call has the same deadline, so the first value is as good as any.
         let _ = self.hung.set(limit);
     }
 
     /// Whether a call of the policy timed out; see [`Policy::hang`].
-    pub fn is_hung(&self) -> bool {
+    pub(crate) fn is_hung(&self) -> bool {
         self.hung.get().is_some()
     }
 
     /// The error that replaces everything a hung policy found, `None` if it did not hang.
-    pub fn hung_error(&self) -> Option<Finding> {
+    pub(crate) fn hung_error(&self) -> Option<Finding> {
         let limit = self.hung.get()?;
         Some(
             Finding::new(
@@ -181,7 +181,7 @@ impl<'o> Policy<'o> {
 
     /// Everything about the policy that can change what it finds: its module, settings, id,
     /// severity and scope. Part of the result cache's key.
-    pub fn fingerprint(&self) -> [u8; 32] {
+    pub(crate) fn fingerprint(&self) -> [u8; 32] {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         let settings = serde_json::to_vec(&self.spec.settings).unwrap_or_default();
@@ -201,7 +201,7 @@ impl<'o> Policy<'o> {
     }
 
     /// What reports say about the policy.
-    pub fn info(&self) -> PolicyInfo {
+    pub(crate) fn info(&self) -> PolicyInfo {
         let annotation = |key: &str| {
             self.metadata
                 .as_ref()
@@ -225,7 +225,7 @@ impl<'o> Policy<'o> {
 
 /// Read each policy's module and metadata; a policy that cannot even be read is reported and
 /// left out.
-pub fn load<'o>(specs: &'o [PolicySpec], errors: &mut Vec<Finding>) -> Vec<Policy<'o>> {
+pub(crate) fn load<'o>(specs: &'o [PolicySpec], errors: &mut Vec<Finding>) -> Vec<Policy<'o>> {
     specs
         .iter()
         .filter_map(|spec| match read(spec) {
@@ -282,45 +282,4 @@ fn read(spec: &PolicySpec) -> Result<Policy<'_>, PolicyLoadError> {
         compiled: OnceLock::new(),
         hung: OnceLock::new(),
     })
-}
-
-/// The most linear memory an instance may hold and still be reused. Built-ins on ordinary
-/// objects stay near 2 MiB; a fresh instance costs about 30 µs, paid only after large objects.
-const KEPT_MEMORY: usize = 32 * 1024 * 1024;
-
-/// One thread's live instances, one slot per policy: instantiated on first use, reused while
-/// calls succeed, dropped after a failure (a guest that trapped may have corrupt memory) and
-/// recreated on the next call.
-pub struct Workers<'p> {
-    instances: Vec<Option<PolicyInstance<'p>>>,
-}
-
-impl<'p> Workers<'p> {
-    /// Empty slots for `count` policies.
-    pub fn new(count: usize) -> Self {
-        Workers {
-            instances: (0..count).map(|_| None).collect(),
-        }
-    }
-
-    /// Take the instance of policy `index`, creating one when the slot is empty.
-    pub fn take(
-        &mut self,
-        index: usize,
-        policy: &'p CompiledPolicy,
-    ) -> Result<PolicyInstance<'p>, crate::policies::CallError> {
-        match self.instances[index].take() {
-            Some(instance) => Ok(instance),
-            None => policy.instantiate(),
-        }
-    }
-
-    /// Return a healthy instance to its slot for the next call, unless its memory grew past
-    /// [`KEPT_MEMORY`]: a wasm memory never shrinks, so an instance that once read a 100 MB
-    /// object would hold that much for the rest of the run, once per policy and thread.
-    pub fn put_back(&mut self, index: usize, instance: PolicyInstance<'p>) {
-        if instance.memory_size() <= KEPT_MEMORY {
-            self.instances[index] = Some(instance);
-        }
-    }
 }

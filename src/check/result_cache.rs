@@ -10,12 +10,12 @@
 //!
 //! Entries are packed into a fixed number of files ([`BUCKETS`]), each file's entry in the
 //! bucket of its path, holding the latest entry of every file: a file per entry (or per input
-//! directory) cost an inode each, and creating thousands of them here took longer than checking
-//! the files (0.6 ms each). A pre-commit run reads only the buckets of the files it names. A
-//! bucket that cannot be read or parsed is ignored and rebuilt; buckets are replaced
-//! atomically, so two concurrent runs can lose each other's entries but never corrupt one.
-//! Buckets are postcard, not JSON: a second run on an unchanged tree spends its time reading
-//! them, and postcard reads the same entries in a fraction of the time and space.
+//! directory) would cost an inode each, and creating thousands of them takes longer than
+//! checking the files. A pre-commit run reads only the buckets of the files it names. A bucket
+//! that cannot be read or parsed is ignored and rebuilt; buckets are replaced atomically, so
+//! two concurrent runs can lose each other's entries but never corrupt one. Buckets are
+//! postcard, not JSON: a second run on an unchanged tree spends its time reading them, and
+//! postcard reads the same entries in much less time and space.
 //!
 //! A file is known unchanged without reading it when its size and modification time are those
 //! recorded, as ruff and git do. Such a file is not read at all when its result points at
@@ -55,7 +55,7 @@ const BUILD: &str = env!("ADMIT_SOURCE_HASH");
 
 /// Fingerprint of everything but the file that decides what checking a file finds: the admit
 /// build, the policies, the CRD catalog and whether suppressions count.
-pub fn run_fingerprint(
+pub(crate) fn run_fingerprint(
     policies: &[Policy<'_>],
     catalog: &ResourceCatalog,
     suppressions: bool,
@@ -81,7 +81,7 @@ fn hex(bytes: &[u8]) -> String {
 /// What the cache knows about one file's content: the CRDs it defines (so the catalog can be
 /// built without parsing it) and its result under one run fingerprint.
 #[derive(Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct CacheEntry {
     /// The file's name in reports.
     name: String,
     /// SHA-256 of the file's text.
@@ -96,16 +96,17 @@ pub struct Entry {
     needs_text: bool,
     /// The [`CachedResult`], postcard-encoded: decoded only when the file is taken from the
     /// cache, and then moved into findings rather than copied. Entries are kept whole for
-    /// rewriting their bucket, so decoding them eagerly cost a second copy of every string.
+    /// rewriting their bucket, so decoding them eagerly would cost a second copy of every
+    /// string.
     #[serde(with = "serde_bytes")]
     result: Vec<u8>,
 }
 
-impl Entry {
+impl CacheEntry {
     /// The cached result, when it was found under `run` and fits `file`. Without the file's
     /// text (`None`, for a file known unchanged by its stat), findings point into a file known
     /// only by its name and their recorded positions.
-    pub fn result(
+    pub(crate) fn result(
         &self,
         run: &str,
         file: Option<&SourceFile>,
@@ -126,7 +127,7 @@ impl Entry {
     }
 
     /// The CRDs the file defines.
-    pub fn crds(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn crds(&self) -> Vec<serde_json::Value> {
         self.crds
             .iter()
             .filter_map(|crd| serde_json::from_str(crd).ok())
@@ -134,31 +135,31 @@ impl Entry {
     }
 
     /// The digest of the text the entry was made from.
-    pub fn content(&self) -> &str {
+    pub(crate) fn content(&self) -> &str {
         &self.content
     }
 
     /// Whether `stat`, taken now, says the file is the one recorded.
-    pub fn unchanged(&self, stat: Option<FileStat>) -> bool {
+    pub(crate) fn unchanged(&self, stat: Option<FileStat>) -> bool {
         self.stat.is_some() && self.stat == stat
     }
 
     /// Whether the result needs the file's text: some finding points into it.
-    pub fn needs_text(&self) -> bool {
+    pub(crate) fn needs_text(&self) -> bool {
         self.needs_text
     }
 }
 
 /// A file's size and modification time, which together stand in for its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStat {
+pub(crate) struct FileStat {
     size: u64,
     modified: Duration,
 }
 
 impl FileStat {
     /// The stat of the file behind `input`, following links as reading does.
-    pub fn of(input: &Input) -> Option<FileStat> {
+    pub(crate) fn of(input: &Input) -> Option<FileStat> {
         let Origin::File(path) = &input.origin else {
             return None;
         };
@@ -189,21 +190,21 @@ const BUCKETS: u64 = 64;
 /// need not be UTF-8).
 #[derive(Default, Serialize, Deserialize)]
 struct Pack {
-    entries: HashMap<Vec<u8>, Entry>,
+    entries: HashMap<Vec<u8>, CacheEntry>,
 }
 
 /// The result cache of one run: the buckets its files fall in, and what it learned.
-pub struct ResultCache {
+pub(crate) struct ResultCache {
     dir: PathBuf,
     /// The working directory, that relative input paths are under.
     cwd: PathBuf,
     packs: HashMap<u64, Pack>,
-    learned: Mutex<Vec<(u64, PathBuf, Entry)>>,
+    learned: Mutex<Vec<(u64, PathBuf, CacheEntry)>>,
 }
 
 impl ResultCache {
     /// The cache under `dir/results`, with the buckets every input falls in.
-    pub fn open(dir: &Path, inputs: &[Input]) -> Self {
+    pub(crate) fn open(dir: &Path, inputs: &[Input]) -> Self {
         let dir = dir.join("results");
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut buckets: Vec<u64> = inputs
@@ -230,7 +231,7 @@ impl ResultCache {
     }
 
     /// The entry recorded for `input`, whatever its content.
-    pub fn entry(&self, input: &Input) -> Option<&Entry> {
+    pub(crate) fn entry(&self, input: &Input) -> Option<&CacheEntry> {
         let path = absolute_path(&self.cwd, input)?;
         // Reports name the file as it was reached; a run from elsewhere names it otherwise.
         self.packs
@@ -240,13 +241,13 @@ impl ResultCache {
     }
 
     /// The digest of `file`'s text.
-    pub fn digest(file: &SourceFile) -> String {
+    pub(crate) fn digest(file: &SourceFile) -> String {
         hex(&Sha256::digest(file.text().as_bytes()))
     }
 
     /// Remember `result` for `input` (whose text has digest `content`) under `run`, when it may
     /// be reused.
-    pub fn put(
+    pub(crate) fn put(
         &self,
         input: &Input,
         content: String,
@@ -268,7 +269,7 @@ impl ResultCache {
         let Ok(encoded) = postcard::to_stdvec(&CachedResult::from_result(result)) else {
             return;
         };
-        let entry = Entry {
+        let entry = CacheEntry {
             name: input.name.clone(),
             content,
             stat: stat.filter(FileStat::settled),
@@ -284,7 +285,7 @@ impl ResultCache {
 
     /// Write every pack that learned something. Failing to store is not an error: the cache
     /// only saves time.
-    pub fn save(self) {
+    pub(crate) fn save(self) {
         let ResultCache {
             dir,
             cwd: _,
@@ -378,8 +379,8 @@ fn field(hasher: &mut Sha256, bytes: &[u8]) {
 struct CachedResult {
     findings: Vec<CachedFinding>,
     /// The objects the findings are about, each once: a finding names its object by index.
-    /// Written out per finding, the names were most of an entry's strings, each decoded into a
-    /// fresh allocation only to be merged with its object's other findings' copies.
+    /// Written out per finding, the names would be most of an entry's strings, each decoded
+    /// into an allocation of its own only to be merged with its object's other findings'.
     objects_named: Vec<CachedObject>,
     /// With the index of the policy in the run: the run key fixes the policies and their order.
     logs: Vec<(usize, String)>,

@@ -1,5 +1,6 @@
-//! `admit annotate`: embed Kubewarden metadata in a module, as `kwctl annotate` does (spec §5):
-//! the metadata YAML, validated, with the protocol version the module reports and an optional
+//! `admit annotate`: embed Kubewarden metadata in a module, as `kwctl annotate` does (kwctl's
+//! `src/annotate.rs`, <https://github.com/kubewarden/kwctl/blob/main/src/annotate.rs>): the
+//! metadata YAML, validated, with the protocol version the module reports and an optional
 //! README as the usage annotation, written as the `io.kubewarden.metadata` custom section in
 //! place of any existing one.
 
@@ -21,7 +22,7 @@ const OPERATIONS: [&str; 5] = ["CREATE", "UPDATE", "DELETE", "CONNECT", "*"];
 
 /// Write `input` with the metadata of `metadata_file` (and `usage_file` as its usage) to
 /// `output`.
-pub fn annotate(
+pub(crate) fn annotate(
     input: &Path,
     metadata_file: &Path,
     usage_file: Option<&Path>,
@@ -64,7 +65,7 @@ pub fn annotate(
 /// Parse and validate metadata YAML as kwctl does: `rules` and `mutating` must be given, every
 /// rule list must have an entry, `*` must stand alone, operations must be known ones. Returns
 /// the typed metadata and every field as written, unknown ones included.
-pub fn parse_metadata(text: &str) -> Result<(Metadata, Map<String, Value>), String> {
+pub(crate) fn parse_metadata(text: &str) -> Result<(Metadata, Map<String, Value>), String> {
     let loaded = documents::load(text);
     if let Some(error) = loaded.errors.first() {
         return Err(error.message.clone());
@@ -137,7 +138,7 @@ fn protocol_version(wasm: &[u8], mode: ExecutionMode) -> miette::Result<String> 
 
 /// `wasm` with every `io.kubewarden.metadata` section dropped and `metadata` appended as a new
 /// one; every other section is copied byte for byte.
-pub fn with_metadata(
+pub(crate) fn with_metadata(
     wasm: &[u8],
     metadata: &[u8],
 ) -> Result<Vec<u8>, wasmparser::BinaryReaderError> {

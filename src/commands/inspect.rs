@@ -16,34 +16,34 @@ use crate::policies::{
 /// Everything `inspect` reports, also its `--format json` output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Inspection {
+pub(crate) struct Inspection {
     /// The module path, or `builtin:<id>`.
-    pub origin: String,
+    pub(crate) origin: String,
     /// Whether the module carries an `io.kubewarden.metadata` section.
-    pub has_metadata: bool,
+    pub(crate) has_metadata: bool,
     /// How the module runs: the metadata's mode, else what kwctl would assume.
-    pub execution_mode: Option<ExecutionMode>,
+    pub(crate) execution_mode: Option<ExecutionMode>,
     /// Kubernetes requests or raw documents.
-    pub policy_type: PolicyType,
+    pub(crate) policy_type: PolicyType,
     /// The protocol version the module reports (waPC: by calling `protocol_version`), or why
     /// it could not be asked.
-    pub protocol_version: String,
+    pub(crate) protocol_version: String,
     /// Whether it may mutate.
-    pub mutating: bool,
+    pub(crate) mutating: bool,
     /// The requests it applies to.
-    pub rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
     /// Its annotations.
-    pub annotations: std::collections::BTreeMap<String, String>,
+    pub(crate) annotations: std::collections::BTreeMap<String, String>,
     /// The cluster resources it wants to read.
-    pub context_aware_resources: Vec<ContextAwareResource>,
+    pub(crate) context_aware_resources: Vec<ContextAwareResource>,
     /// `module.name` of every import: what the host must provide.
-    pub imports: Vec<String>,
+    pub(crate) imports: Vec<String>,
     /// The metadata as stored, for fields admit does not model.
-    pub metadata: Option<Value>,
+    pub(crate) metadata: Option<Value>,
 }
 
 /// Inspect `policy` and print the result, as text or (`json`) one JSON document.
-pub fn inspect(policy: &str, json: bool) -> miette::Result<()> {
+pub(crate) fn inspect(policy: &str, json: bool) -> miette::Result<()> {
     let module = PolicyModule::read(policy)?;
     let inspection = examine(&module)?;
     let mut out = std::io::stdout().lock();
@@ -57,7 +57,7 @@ pub fn inspect(policy: &str, json: bool) -> miette::Result<()> {
 }
 
 /// Read everything `inspect` reports from `module`.
-pub fn examine(module: &PolicyModule) -> miette::Result<Inspection> {
+pub(crate) fn examine(module: &PolicyModule) -> miette::Result<Inspection> {
     let metadata = read_metadata(&module.bytes).map_err(|e| miette!("{}: {e}", module.origin))?;
     let rego = crate::policies::is_rego(&module.bytes);
     let execution_mode = match &metadata {

@@ -1,10 +1,34 @@
-//! Subcommands that work on one policy module: `run`, `inspect` and `annotate`. `src/cli.rs`
-//! parses their arguments and calls in here.
+//! The subcommands, one module each. `src/cli.rs` parses their arguments and calls in here.
 
-pub mod annotate;
-pub mod inspect;
+pub(crate) mod annotate;
+pub(crate) mod check;
+pub(crate) mod explain;
+pub(crate) mod init;
+pub(crate) mod inspect;
+pub(crate) mod policies;
 mod response;
-pub mod run;
+pub(crate) mod run;
+mod settings;
 mod source;
 
-pub use source::{PolicyModule, parse_execution_mode};
+use std::path::Path;
+use std::time::Duration;
+
+use miette::miette;
+
+use crate::atomic_file;
+
+/// Write a file atomically, as a diagnostic when that fails.
+fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
+    atomic_file::write(path, bytes).map_err(|e| miette!("cannot write {}: {e}", path.display()))
+}
+
+/// `--policy-timeout`, when given: a positive number of seconds.
+fn policy_timeout(seconds: Option<f64>) -> miette::Result<Option<Duration>> {
+    match seconds {
+        Some(seconds) if !(seconds.is_finite() && seconds > 0.0) => Err(miette!(
+            "--policy-timeout must be a positive number of seconds"
+        )),
+        seconds => Ok(seconds.map(Duration::from_secs_f64)),
+    }
+}

@@ -1,4 +1,6 @@
-//! A policy's answer as the Kubernetes `AdmissionResponse` kwctl prints (spec §3.4).
+//! A policy's answer as the Kubernetes `AdmissionResponse` kwctl prints (policy-evaluator's
+//! `src/admission_response.rs`,
+//! <https://github.com/kubewarden/policy-evaluator/blob/main/src/admission_response.rs>).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,7 +20,7 @@ const TIMEOUT_MESSAGE: &str =
 ///
 /// Keys in kwctl's order: `uid, allowed, patchType?, patch?, status?, auditAnnotations,
 /// warnings`; the last two are `null` when absent, because kwctl serializes them that way.
-pub fn admission_response(
+pub(crate) fn admission_response(
     uid: &str,
     original: Option<&Value>,
     response: &ValidationResponse,
@@ -66,7 +68,7 @@ pub fn admission_response(
 
 /// The AdmissionResponse for a call that failed. `guest_message` is true for WASI mode, where
 /// kwctl shows the guest's stderr as it is rather than as an internal server error.
-pub fn error_response(uid: &str, error: &CallError, guest_message: bool) -> Value {
+pub(crate) fn error_response(uid: &str, error: &CallError, guest_message: bool) -> Value {
     let message = match error {
         CallError::Timeout(_) => TIMEOUT_MESSAGE.to_string(),
         CallError::Guest(message) if guest_message => message.clone(),

@@ -1,6 +1,7 @@
 //! `admit run`: evaluate one request with one policy and print the AdmissionResponse, as
-//! `kwctl run` does (spec §8), so that Kubewarden policy repositories' end-to-end tests can
-//! run with `admit run` in place of `kwctl run`.
+//! `kwctl run` does (kwctl's `src/command/run.rs`,
+//! <https://github.com/kubewarden/kwctl/blob/main/src/command/run.rs>), so that Kubewarden
+//! policy repositories' end-to-end tests can run with `admit run` in place of `kwctl run`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -8,8 +9,11 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic, miette};
 use serde_json::Value;
 
+use super::policy_timeout;
 use super::response::{admission_response, error_response};
+use super::settings::parse_settings;
 use super::source::PolicyModule;
+use crate::cli::RunArgs;
 use crate::documents;
 use crate::policies::{
     CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
@@ -18,7 +22,7 @@ use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
 
 /// Where the request comes from.
 #[derive(Debug, Clone)]
-pub enum RequestSource {
+enum RequestSource {
     /// An AdmissionReview, a bare AdmissionRequest or (for raw policies) any document, in JSON
     /// or YAML; `-` is standard input.
     Request(PathBuf),
@@ -26,28 +30,57 @@ pub enum RequestSource {
     Manifest(PathBuf),
 }
 
-/// What `admit run` was asked to do.
+/// What `admit run` was asked to do, its arguments read.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+struct RunOptions {
     /// The module path or built-in id.
-    pub policy: String,
+    policy: String,
     /// The request.
-    pub request: RequestSource,
+    request: RequestSource,
     /// The policy's settings (`{}` when none were given).
-    pub settings: Settings,
+    settings: Settings,
     /// `-e`: the execution mode, checked against the metadata's.
-    pub execution_mode: Option<ExecutionMode>,
+    execution_mode: Option<ExecutionMode>,
     /// `--raw`: the request is the raw document, whatever the metadata says.
-    pub raw: bool,
+    raw: bool,
     /// Wall-time limit for one call.
-    pub limits: Limits,
+    limits: Limits,
     /// Print what the policy logs to standard error.
-    pub verbose: bool,
+    verbose: bool,
+}
+
+impl RunOptions {
+    fn from_args(args: RunArgs) -> miette::Result<Self> {
+        let settings = match (&args.settings_path, &args.settings_json) {
+            (Some(path), _) => parse_settings(&path.display().to_string())?,
+            (None, Some(json)) => parse_settings(json)?,
+            (None, None) => Settings::new(),
+        };
+        let mut limits = Limits::default();
+        if let Some(timeout) = policy_timeout(args.policy_timeout)? {
+            limits.timeout = timeout;
+        }
+        let request = match (args.request_path, args.manifest) {
+            (Some(path), _) => RequestSource::Request(path),
+            (None, Some(path)) => RequestSource::Manifest(path),
+            (None, None) => return Err(miette!("give --request-path or --manifest")),
+        };
+        Ok(RunOptions {
+            policy: args.policy,
+            request,
+            settings,
+            execution_mode: args.execution_mode,
+            raw: args.raw,
+            limits,
+            verbose: args.verbose,
+        })
+    }
 }
 
 /// Run the policy and print one AdmissionResponse line. `Ok` whether the request was allowed or
 /// denied; `Err` when nothing could be evaluated (exit code 1, as kwctl).
-pub fn run(options: &RunOptions) -> miette::Result<()> {
+pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
+    let options = &RunOptions::from_args(args)?;
     let module = PolicyModule::read(&options.policy)?;
     let runtime = PolicyRuntime::new(
         options.limits,
@@ -116,7 +149,8 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
     };
     let document = read_document(path)?;
     if raw {
-        // A raw policy gets the document itself (spec §3.6).
+        // A raw policy gets the document itself
+        // (<https://docs.kubewarden.io/howtos/raw-policies>).
         let uid = document
             .get("uid")
             .and_then(Value::as_str)

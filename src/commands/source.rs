@@ -4,22 +4,22 @@ use std::path::Path;
 
 use miette::miette;
 
-use crate::policies::{Builtin, ExecutionMode};
+use crate::policies::Builtin;
 
 /// A policy module's bytes and where they came from.
 #[derive(Debug)]
-pub struct PolicyModule {
+pub(crate) struct PolicyModule {
     /// The module.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// The path, or `builtin:<id>`.
-    pub origin: String,
+    pub(crate) origin: String,
     /// The id to use when the metadata has no title: the file stem or the built-in id.
-    pub fallback_id: String,
+    pub(crate) fallback_id: String,
 }
 
 impl PolicyModule {
     /// Read `name`: an existing file, else a built-in id.
-    pub fn read(name: &str) -> miette::Result<Self> {
+    pub(crate) fn read(name: &str) -> miette::Result<Self> {
         let path = Path::new(name);
         if path.is_file() {
             let bytes =
@@ -45,19 +45,5 @@ impl PolicyModule {
                 "no policy module at {name}, and no built-in policy of that id"
             )),
         }
-    }
-}
-
-/// `-e/--execution-mode`: kwctl's values, with `kubewarden` (what kwctl's help lists) taken
-/// as `kubewarden-wapc`.
-pub fn parse_execution_mode(value: &str) -> Result<ExecutionMode, String> {
-    match value {
-        "kubewarden-wapc" | "kubewarden" | "wapc" => Ok(ExecutionMode::KubewardenWapc),
-        "wasi" => Ok(ExecutionMode::Wasi),
-        "opa" => Ok(ExecutionMode::Opa),
-        "gatekeeper" => Ok(ExecutionMode::Gatekeeper),
-        other => Err(format!(
-            "unknown execution mode `{other}`; choose one of kubewarden-wapc, wasi, opa, gatekeeper"
-        )),
     }
 }

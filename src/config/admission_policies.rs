@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::reader::{self, FileError, Problem, Read};
+use super::reader::{self, FileError, Problem, ReadResult};
 use crate::check::PolicySpec;
 use crate::documents::{Node, Value};
 use crate::findings::Severity;
@@ -27,7 +27,7 @@ const GROUP: &str = "policies.kubewarden.io";
 const KINDS: [&str; 2] = ["ClusterAdmissionPolicy", "AdmissionPolicy"];
 
 /// Read every policy resource in the YAML file at `path`.
-pub fn read_admission_policies(path: &Path) -> Result<Vec<PolicySpec>, FileError> {
+pub(crate) fn read_admission_policies(path: &Path) -> Result<Vec<PolicySpec>, FileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FileError {
         file: SourceFile::new(path.display().to_string(), ""),
         span: Default::default(),
@@ -53,7 +53,7 @@ pub fn read_admission_policies(path: &Path) -> Result<Vec<PolicySpec>, FileError
     Ok(specs)
 }
 
-fn policy(root: &Node, directory: &Path) -> Read<Option<PolicySpec>> {
+fn policy(root: &Node, directory: &Path) -> ReadResult<Option<PolicySpec>> {
     let api_version = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
     let kind_node = root
         .get("kind")
@@ -139,7 +139,7 @@ fn policy(root: &Node, directory: &Path) -> Read<Option<PolicySpec>> {
     }))
 }
 
-fn module_source(node: &Node, directory: &Path) -> Read<PolicySource> {
+fn module_source(node: &Node, directory: &Path) -> ReadResult<PolicySource> {
     let uri = reader::string(node, "spec.module")?;
     let path = if let Some(path) = uri.strip_prefix("file://") {
         PathBuf::from(path)
@@ -185,7 +185,7 @@ fn kwctl_store() -> Option<PathBuf> {
     Some(cache.join("kubewarden").join("store"))
 }
 
-fn rules(node: &Node) -> Read<Vec<Rule>> {
+fn rules(node: &Node) -> ReadResult<Vec<Rule>> {
     let Value::Sequence(items) = &node.value else {
         return Err(Problem::new(node.span, "spec.rules must be a list"));
     };

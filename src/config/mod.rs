@@ -6,27 +6,28 @@
 //! half-read is worse than none. The schema is `admit.schema.json` at the repository root.
 
 mod admission_policies;
-pub mod reader;
+pub(crate) mod reader;
 
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-pub use admission_policies::read_admission_policies;
-pub use reader::FileError;
+pub(crate) use admission_policies::read_admission_policies;
+pub(crate) use reader::FileError;
 
 use crate::check::{FailOn, PolicySpec};
 use crate::documents::{Node, Value};
 use crate::findings::Severity;
 use crate::inputs::{Selection, normalize};
 use crate::policies::scope::{LabelOperator, LabelRequirement, LabelSelector, Scope};
-use crate::policies::{Builtin, PolicySource, Settings, select};
+use crate::policies::{Builtin, ExecutionMode, PolicySource, Settings, UnknownExecutionMode, select};
 use crate::reports::{Format, OutputSpec};
 use crate::source::SourceFile;
-use reader::{Problem, Read};
+use reader::{Problem, ReadResult};
 
 /// File names a configuration may have, in the order they are looked for.
-pub const CONFIG_NAMES: [&str; 2] = ["admit.yaml", ".admit.yaml"];
+pub(crate) const CONFIG_NAMES: [&str; 2] = ["admit.yaml", ".admit.yaml"];
 
 const TOP_KEYS: [&str; 7] = [
     "include",
@@ -49,41 +50,32 @@ const POLICY_KEYS: [&str; 10] = [
     "except",
     "execution-mode",
 ];
-const EXECUTION_MODES: [&str; 4] = ["kubewarden-wapc", "wasi", "opa", "gatekeeper"];
 const MATCH_KEYS: [&str; 3] = ["kinds", "namespaces", "labels"];
 const SELECTOR_KEYS: [&str; 2] = ["matchLabels", "matchExpressions"];
-const FAIL_ON: [&str; 3] = ["error", "warning", "never"];
-const SEVERITIES: [&str; 2] = ["error", "warning"];
+/// The severities a policy entry may give its rejections; a note is only for what a mutating
+/// policy would change.
+const SEVERITIES: [Severity; 2] = [Severity::Error, Severity::Warning];
 
 /// A loaded configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// The file it was read from.
-    pub path: PathBuf,
+pub(crate) struct Config {
     /// Which files to check: `include` and `exclude`, relative to the file's directory.
-    pub selection: Selection,
+    pub(crate) selection: Selection,
     /// Which findings fail the run.
-    pub fail_on: Option<FailOn>,
+    pub(crate) fail_on: Option<FailOn>,
     /// The policies to run; `None` when the file does not say (the default preset).
-    pub policies: Option<Vec<PolicySpec>>,
+    pub(crate) policies: Option<Vec<PolicySpec>>,
     /// Reports to write.
-    pub outputs: Vec<OutputSpec>,
+    pub(crate) outputs: Vec<OutputSpec>,
     /// Wall-time limit for one policy call, in seconds.
-    pub policy_timeout: Option<f64>,
+    pub(crate) policy_timeout: Option<f64>,
     /// Memory cap of one policy instance, in MiB.
-    pub policy_memory: Option<u64>,
-}
-
-impl Config {
-    /// The directory paths in the file are relative to.
-    pub fn directory(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
-    }
+    pub(crate) policy_memory: Option<u64>,
 }
 
 /// The configuration that governs `path`: the nearest `admit.yaml` or `.admit.yaml` in its
 /// directory or above, stopping at the repository root (a directory holding `.git`).
-pub fn discover(path: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(path: &Path) -> Option<PathBuf> {
     let start = if path.as_os_str() == "-" {
         std::env::current_dir().ok()?
     } else {
@@ -114,7 +106,7 @@ pub fn discover(path: &Path) -> Option<PathBuf> {
 }
 
 /// Read and validate the configuration at `path`.
-pub fn load(path: &Path) -> Result<Config, Box<dyn miette::Diagnostic + Send + Sync>> {
+pub(crate) fn load(path: &Path) -> Result<Config, Box<dyn miette::Diagnostic + Send + Sync>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Box::new(miette::MietteDiagnostic::new(format!(
             "cannot read configuration {}: {e}",
@@ -126,11 +118,10 @@ pub fn load(path: &Path) -> Result<Config, Box<dyn miette::Diagnostic + Send + S
 }
 
 /// Parse the configuration text in `file`, which lives at `path`.
-pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
+pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
     let documents = reader::load(file)?;
     let directory = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut config = Config {
-        path: path.to_path_buf(),
         selection: Selection::new(directory.clone()),
         fail_on: None,
         policies: None,
@@ -148,19 +139,13 @@ pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
             );
         }
     };
-    let result: Read<()> = (|| {
+    let result: ReadResult<()> = (|| {
         for entry in reader::mapping(root, "the configuration", &TOP_KEYS)? {
             let node = &entry.value;
             match entry.key.as_str() {
                 "include" => config.selection.include = Some(globs(node, "include")?),
                 "exclude" => config.selection.exclude = Some(globs(node, "exclude")?),
-                "fail-on" => {
-                    config.fail_on = Some(match reader::choice(node, "fail-on level", &FAIL_ON)? {
-                        "warning" => FailOn::Warning,
-                        "never" => FailOn::Never,
-                        _ => FailOn::Error,
-                    })
-                }
+                "fail-on" => config.fail_on = Some(fail_on(node)?),
                 "policy-timeout" => {
                     config.policy_timeout = Some(reader::positive_number(node, "policy-timeout")?)
                 }
@@ -181,7 +166,7 @@ pub fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError> {
     Ok(config)
 }
 
-fn globs(node: &Node, what: &str) -> Read<GlobSet> {
+fn globs(node: &Node, what: &str) -> ReadResult<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for (pattern, span) in reader::strings(node, what)? {
         // A bare directory name means everything under it, as in .gitignore.
@@ -203,7 +188,7 @@ fn globs(node: &Node, what: &str) -> Read<GlobSet> {
         .map_err(|e| Problem::new(node.span, format!("invalid {what} globs: {e}")))
 }
 
-fn outputs(node: &Node, directory: &Path) -> Read<Vec<OutputSpec>> {
+fn outputs(node: &Node, directory: &Path) -> ReadResult<Vec<OutputSpec>> {
     let items: Vec<&Node> = match &node.value {
         Value::Sequence(items) => items.iter().collect(),
         _ => vec![node],
@@ -337,20 +322,14 @@ fn policy_entry(
         }
         return Ok(specs);
     }
-    let read = || -> Read<Vec<PolicySpec>> {
+    let read = || -> ReadResult<Vec<PolicySpec>> {
         let settings: Settings = item
             .get("settings")
             .map(|s| reader::json_object(s, "settings"))
             .transpose()?
             .unwrap_or_default();
         let severity = item.get("severity").map(severity).transpose()?;
-        let execution_mode = item
-            .get("execution-mode")
-            .map(|node| reader::choice(node, "execution-mode", &EXECUTION_MODES))
-            .transpose()?
-            .map(crate::commands::parse_execution_mode)
-            .transpose()
-            .map_err(|e| Problem::new(item.span, e))?;
+        let execution_mode = item.get("execution-mode").map(execution_mode).transpose()?;
         let scope = item
             .get("match")
             .map(scope)
@@ -448,14 +427,34 @@ fn policy_entry(
     read().map_err(in_file)
 }
 
-fn severity(node: &Node) -> Read<Severity> {
-    Ok(match reader::choice(node, "severity", &SEVERITIES)? {
-        "warning" => Severity::Warning,
-        _ => Severity::Error,
-    })
+/// `fail-on`: one of `--fail-on`'s levels.
+fn fail_on(node: &Node) -> ReadResult<FailOn> {
+    let names: Vec<String> = FailOn::value_variants()
+        .iter()
+        .filter_map(ValueEnum::to_possible_value)
+        .map(|value| value.get_name().to_string())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let name = reader::choice(node, "fail-on level", &names)?;
+    Ok(FailOn::from_str(name, false).unwrap_or_default())
 }
 
-fn scope(node: &Node) -> Read<Scope> {
+fn severity(node: &Node) -> ReadResult<Severity> {
+    let name = reader::choice(node, "severity", &SEVERITIES.map(Severity::name))?;
+    Ok(SEVERITIES
+        .into_iter()
+        .find(|severity| severity.name() == name)
+        .unwrap_or(Severity::Error))
+}
+
+/// `execution-mode`: the mode by its name.
+fn execution_mode(node: &Node) -> ReadResult<ExecutionMode> {
+    let name = reader::choice(node, "execution-mode", &ExecutionMode::NAMES)?;
+    name.parse()
+        .map_err(|error: UnknownExecutionMode| Problem::new(node.span, error.to_string()))
+}
+
+fn scope(node: &Node) -> ReadResult<Scope> {
     reader::mapping(node, "match", &MATCH_KEYS)?;
     Ok(Scope {
         kinds: reader::string_list(node, "kinds")?,
@@ -467,7 +466,7 @@ fn scope(node: &Node) -> Read<Scope> {
 
 /// A label selector: `{matchLabels, matchExpressions}`, or a plain map of labels as a
 /// shorthand for `matchLabels`.
-pub(crate) fn label_selector(node: &Node) -> Read<LabelSelector> {
+pub(crate) fn label_selector(node: &Node) -> ReadResult<LabelSelector> {
     let structured = node.get("matchLabels").is_some() || node.get("matchExpressions").is_some();
     let labels_node = if structured {
         node.get("matchLabels")
@@ -543,13 +542,13 @@ pub(crate) fn label_selector(node: &Node) -> Read<LabelSelector> {
 }
 
 /// The commented starter configuration `admit init` writes.
-pub const STARTER: &str = include_str!("starter.yaml");
+pub(crate) const STARTER: &str = include_str!("starter.yaml");
 
 #[cfg(test)]
 mod tests;
 
 /// `policy-memory`: whole MiB, from 1 to 4096 (a wasm32 memory cannot be larger).
-fn policy_memory(node: &Node) -> Read<u64> {
+fn policy_memory(node: &Node) -> ReadResult<u64> {
     match node.value {
         Value::Int(mib) if (1..=MAX_POLICY_MEMORY_MIB as i64).contains(&mib) => Ok(mib as u64),
         _ => Err(Problem::new(
@@ -562,4 +561,4 @@ fn policy_memory(node: &Node) -> Read<u64> {
 }
 
 /// The largest `policy-memory` / `--policy-memory`, in MiB: 4 GiB, all a wasm32 guest can address.
-pub const MAX_POLICY_MEMORY_MIB: u64 = 4096;
+pub(crate) const MAX_POLICY_MEMORY_MIB: u64 = 4096;

@@ -12,15 +12,15 @@ use crate::source::{SourceFile, Span};
 
 /// A mistake in a configuration or policy file, at the node that makes it.
 #[derive(Debug, Clone)]
-pub struct FileError {
+pub(crate) struct FileError {
     /// The file.
-    pub file: SourceFile,
+    pub(crate) file: SourceFile,
     /// The offending node.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// How to put it right: often the valid choices.
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
 }
 
 impl fmt::Display for FileError {
@@ -56,18 +56,18 @@ impl Diagnostic for FileError {
 
 /// A mistake found while reading, before it is tied to its file.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The offending node.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// How to put it right.
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
 }
 
 impl Problem {
     /// A problem at `span`.
-    pub fn new(span: Span, message: impl Into<String>) -> Self {
+    pub(crate) fn new(span: Span, message: impl Into<String>) -> Self {
         Problem {
             span,
             message: message.into(),
@@ -76,13 +76,13 @@ impl Problem {
     }
 
     /// The same problem, with advice.
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// The problem as a diagnostic on `file`.
-    pub fn in_file(self, file: &SourceFile) -> FileError {
+    pub(crate) fn in_file(self, file: &SourceFile) -> FileError {
         FileError {
             file: file.clone(),
             span: self.span,
@@ -93,10 +93,10 @@ impl Problem {
 }
 
 /// What reading returns.
-pub type Read<T> = Result<T, Problem>;
+pub(crate) type ReadResult<T> = Result<T, Problem>;
 
 /// Load `file` as YAML documents, turning the first syntax error into a [`FileError`].
-pub fn load(file: &SourceFile) -> Result<Vec<documents::Document>, FileError> {
+pub(crate) fn load(file: &SourceFile) -> Result<Vec<documents::Document>, FileError> {
     let loaded = documents::load(file.text());
     if let Some(error) = loaded.errors.first() {
         return Err(Problem::new(error.span, error.message.clone()).in_file(file));
@@ -105,7 +105,7 @@ pub fn load(file: &SourceFile) -> Result<Vec<documents::Document>, FileError> {
 }
 
 /// A description of a node's type for messages.
-pub fn type_name(node: &Node) -> &'static str {
+pub(crate) fn type_name(node: &Node) -> &'static str {
     match node.value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -117,7 +117,7 @@ pub fn type_name(node: &Node) -> &'static str {
 }
 
 /// The entries of a mapping, checking that every key is one of `keys`.
-pub fn mapping<'n>(node: &'n Node, what: &str, keys: &[&str]) -> Read<&'n [Entry]> {
+pub(crate) fn mapping<'n>(node: &'n Node, what: &str, keys: &[&str]) -> ReadResult<&'n [Entry]> {
     let Value::Mapping(entries) = &node.value else {
         return Err(Problem::new(
             node.span,
@@ -137,11 +137,8 @@ pub fn mapping<'n>(node: &'n Node, what: &str, keys: &[&str]) -> Read<&'n [Entry
 }
 
 /// "valid keys: a, b, c", with a suggestion when `given` is close to one of them.
-pub fn choices(label: &str, valid: &[&str], given: &str) -> String {
-    let close = valid
-        .iter()
-        .filter(|choice| edit_distance(choice, given) <= 2.max(given.len() / 4))
-        .min_by_key(|choice| edit_distance(choice, given));
+pub(crate) fn choices(label: &str, valid: &[&str], given: &str) -> String {
+    let close = crate::suggest::closest(given, valid.iter().copied());
     let list = valid.join(", ");
     match close {
         Some(close) => format!("did you mean `{close}`? {label}: {list}"),
@@ -149,23 +146,8 @@ pub fn choices(label: &str, valid: &[&str], given: &str) -> String {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
-}
-
 /// A string scalar.
-pub fn string<'n>(node: &'n Node, what: &str) -> Read<&'n str> {
+pub(crate) fn string<'n>(node: &'n Node, what: &str) -> ReadResult<&'n str> {
     node.as_str().ok_or_else(|| {
         Problem::new(
             node.span,
@@ -175,7 +157,7 @@ pub fn string<'n>(node: &'n Node, what: &str) -> Read<&'n str> {
 }
 
 /// One of `valid`.
-pub fn choice<'n>(node: &'n Node, what: &str, valid: &[&str]) -> Read<&'n str> {
+pub(crate) fn choice<'n>(node: &'n Node, what: &str, valid: &[&str]) -> ReadResult<&'n str> {
     let text = string(node, what)?;
     if valid.contains(&text) {
         Ok(text)
@@ -191,7 +173,7 @@ pub fn choice<'n>(node: &'n Node, what: &str, valid: &[&str]) -> Read<&'n str> {
 }
 
 /// A list of strings with their spans; a single string counts as a list of one.
-pub fn strings(node: &Node, what: &str) -> Read<Vec<(String, Span)>> {
+pub(crate) fn strings(node: &Node, what: &str) -> ReadResult<Vec<(String, Span)>> {
     match &node.value {
         Value::String(text) => Ok(vec![(text.clone(), node.span)]),
         Value::Sequence(items) => items
@@ -208,7 +190,7 @@ pub fn strings(node: &Node, what: &str) -> Read<Vec<(String, Span)>> {
 }
 
 /// The strings under `key` of mapping `node`, without their spans; none when it is absent.
-pub fn string_list(node: &Node, key: &str) -> Read<Vec<String>> {
+pub(crate) fn string_list(node: &Node, key: &str) -> ReadResult<Vec<String>> {
     Ok(node
         .get(key)
         .map(|n| strings(n, key))
@@ -220,7 +202,7 @@ pub fn string_list(node: &Node, key: &str) -> Read<Vec<String>> {
 }
 
 /// A positive number.
-pub fn positive_number(node: &Node, what: &str) -> Read<f64> {
+pub(crate) fn positive_number(node: &Node, what: &str) -> ReadResult<f64> {
     let number = match node.value {
         Value::Int(n) => n as f64,
         Value::UInt(n) => n as f64,
@@ -238,7 +220,10 @@ pub fn positive_number(node: &Node, what: &str) -> Read<f64> {
 }
 
 /// A mapping's value as a JSON object (policy settings); null is an empty object.
-pub fn json_object(node: &Node, what: &str) -> Read<serde_json::Map<String, serde_json::Value>> {
+pub(crate) fn json_object(
+    node: &Node,
+    what: &str,
+) -> ReadResult<serde_json::Map<String, serde_json::Value>> {
     match node.to_json() {
         serde_json::Value::Object(map) => Ok(map),
         serde_json::Value::Null => Ok(serde_json::Map::new()),
@@ -255,7 +240,6 @@ mod tests {
 
     #[test]
     fn suggestions_pick_the_closest_choice() {
-        assert_eq!(edit_distance("polices", "policies"), 1);
         let help = choices("valid keys", &["include", "exclude", "policies"], "polcies");
         assert!(help.starts_with("did you mean `policies`?"), "{help}");
         let help = choices("valid keys", &["include", "exclude"], "zzz");

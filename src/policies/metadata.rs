@@ -141,11 +141,7 @@ impl std::error::Error for UnknownExecutionMode {}
 impl UnknownExecutionMode {
     /// The closest valid name to the one given, when one is close enough to be a typo.
     pub fn suggestion(&self) -> Option<&'static str> {
-        let given = self.given.as_str();
-        ExecutionMode::NAMES
-            .into_iter()
-            .filter(|name| edit_distance(name, given) <= 2.max(given.len() / 4))
-            .min_by_key(|name| edit_distance(name, given))
+        crate::suggest::closest(&self.given, ExecutionMode::NAMES)
     }
 
     /// "did you mean `wasi`? choose one of kubewarden-wapc, wasi, opa, gatekeeper", without
@@ -175,22 +171,6 @@ impl std::str::FromStr for ExecutionMode {
                 }),
         }
     }
-}
-
-/// The Levenshtein distance between `a` and `b`, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// What a policy's requests carry.

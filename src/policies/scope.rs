@@ -104,15 +104,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Whether the scope narrows anything at all.
-    pub fn is_unrestricted(&self) -> bool {
-        self.kinds.is_empty()
-            && self.namespaces.is_empty()
-            && self.labels.is_none()
-            && self.namespace_labels.is_none()
-            && self.rules.is_none()
-    }
-
     /// Whether a policy with this scope sees `request`. `rules` are checked by the caller when
     /// set, since they replace rather than narrow the module's own.
     pub fn admits(&self, request: &AdmissionRequest) -> bool {
@@ -231,7 +222,6 @@ mod tests {
         assert!(scope.admits(&deployment(None, serde_json::json!({}))));
         assert!(scope.admits(&deployment(None, serde_json::json!({"env": "prod"}))));
         assert!(!scope.admits(&deployment(None, serde_json::json!({"env": "dev"}))));
-        assert!(Scope::default().is_unrestricted());
     }
 
     #[test]

@@ -19,19 +19,19 @@
 //! - Suppressed findings are left out (the summary counts them); the JSON and SARIF reports
 //!   list them.
 
-use super::Report;
+use super::{Report, SummaryLine};
 use crate::check::CheckOutcome;
 use crate::findings::Finding;
 
 /// One line per finding, then the summary.
-pub struct ConciseReport;
+pub(crate) struct ConciseReport;
 
 impl Report for ConciseReport {
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {
         for finding in outcome.findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", line(finding))?;
         }
-        writeln!(out, "{}", outcome.summary)
+        writeln!(out, "{}", SummaryLine(&outcome.summary))
     }
 }
 

@@ -23,19 +23,19 @@
 //!
 //! GitHub shows at most 10 annotations of each type per step; the rest are still in the log.
 
-use super::Report;
+use super::{Report, SummaryLine};
 use crate::check::CheckOutcome;
 use crate::findings::{Finding, Severity};
 
 /// GitHub Actions workflow commands, one per finding, then the summary.
-pub struct GithubReport;
+pub(crate) struct GithubReport;
 
 impl Report for GithubReport {
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {
         for finding in outcome.findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", command(finding))?;
         }
-        writeln!(out, "{}", outcome.summary)
+        writeln!(out, "{}", SummaryLine(&outcome.summary))
     }
 }
 

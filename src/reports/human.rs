@@ -7,18 +7,18 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
 };
 
-use super::Report;
+use super::{Report, SummaryLine};
 use crate::check::CheckOutcome;
 use crate::findings::{self, Finding, FindingKind};
 
 /// Human-readable output with source snippets.
-pub struct HumanReport {
+pub(crate) struct HumanReport {
     handler: GraphicalReportHandler,
 }
 
 impl HumanReport {
     /// A report styled for a terminal `width` columns wide, in colour when `color` is set.
-    pub fn new(color: bool, width: usize) -> Self {
+    pub(crate) fn new(color: bool, width: usize) -> Self {
         let theme = if color {
             GraphicalTheme::unicode()
         } else {
@@ -32,7 +32,7 @@ impl HumanReport {
     }
 
     /// Render one finding as it appears in the report.
-    pub fn render(&self, finding: &Finding) -> String {
+    pub(crate) fn render(&self, finding: &Finding) -> String {
         let mut text = String::new();
         if self
             .handler
@@ -52,7 +52,7 @@ impl Report for HumanReport {
         for finding in findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", self.render(finding))?;
         }
-        writeln!(out, "{summary}")
+        writeln!(out, "{}", SummaryLine(summary))
     }
 }
 

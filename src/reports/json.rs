@@ -25,10 +25,10 @@ use crate::check::{CheckOutcome, PolicyInfo, Summary};
 use crate::findings::{Finding, FindingKind, SourceRef, SuppressionKind};
 
 /// The version of the JSON document; bumped only on an incompatible change.
-pub const JSON_REPORT_VERSION: u32 = 1;
+pub(crate) const JSON_REPORT_VERSION: u32 = 1;
 
 /// The JSON report.
-pub struct JsonReport;
+pub(crate) struct JsonReport;
 
 /// The document as serde would write it whole; [`JsonReport`] writes the same bytes, its
 /// findings in parallel, and a test holds the two equal.
@@ -124,7 +124,7 @@ struct JsonSummary {
 }
 
 /// The kind names JSON output uses.
-pub fn kind_name(kind: FindingKind) -> &'static str {
+pub(crate) fn kind_name(kind: FindingKind) -> &'static str {
     match kind {
         FindingKind::Error => "error",
         FindingKind::Rejection => "rejection",
@@ -140,11 +140,11 @@ const TOOL: Tool = Tool {
 
 impl Report for JsonReport {
     /// The document serde would write for [`Document`], assembled by hand so that the findings,
-    /// most of a large report (tens of megabytes), are written on every core: writing them was
-    /// the largest part of a run whose results were all cached.
+    /// most of a large report, are written on every core: writing them is the largest part of
+    /// a run whose results are all cached.
     fn write(&self, out: &mut dyn Write, outcome: &CheckOutcome) -> std::io::Result<()> {
         // serde_json writes a pretty document in many small pieces; through `dyn Write` each
-        // is a virtual call, which cost a tenth of a cached run. A local buffer inlines them.
+        // would be a virtual call. A local buffer inlines them.
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         out.write_all(b"{\n  \"version\": ")?;
         write_nested(&mut out, &JSON_REPORT_VERSION, 1)?;
@@ -175,7 +175,7 @@ fn write_findings(out: &mut impl Write, findings: &[Finding]) -> std::io::Result
     }
     out.write_all(b"[")?;
     // One buffer per chunk of a window, kept across windows: a fresh buffer is fresh pages
-    // for the kernel to zero, which cost as much as writing into them.
+    // for the kernel to zero, which costs as much as writing into them.
     let mut parts: Vec<Vec<u8>> = Vec::new();
     for (window, findings) in findings.chunks(WINDOW).enumerate() {
         let chunks = findings.len().div_ceil(CHUNK);

@@ -26,9 +26,9 @@ use std::collections::HashMap;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-use super::Report;
 use super::concise;
 use super::json::document_index;
+use super::{Report, SummaryLine};
 use crate::check::CheckOutcome;
 use crate::findings::{Finding, FindingKind, Severity};
 
@@ -36,7 +36,7 @@ use crate::findings::{Finding, FindingKind, Severity};
 const ADMIT: &str = "admit";
 
 /// JUnit XML: a suite per file, a case per object and policy with findings.
-pub struct JunitReport;
+pub(crate) struct JunitReport;
 
 impl Report for JunitReport {
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {
@@ -47,7 +47,7 @@ impl Report for JunitReport {
             let mut suite = TestSuite::new(ADMIT);
             let mut case = TestCase::new("admit check", TestCaseStatus::success());
             case.set_classname(ADMIT);
-            case.set_system_out(outcome.summary.to_string());
+            case.set_system_out(SummaryLine(&outcome.summary).to_string());
             suite.add_test_case(case);
             report.add_test_suite(suite);
         }

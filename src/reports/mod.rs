@@ -7,18 +7,20 @@ mod human;
 mod json;
 mod junit;
 mod sarif;
+mod summary;
 
-pub use concise::ConciseReport;
-pub use github::GithubReport;
-pub use human::HumanReport;
-pub use json::JsonReport;
-pub use junit::JunitReport;
-pub use sarif::SarifReport;
+pub(crate) use concise::ConciseReport;
+pub(crate) use github::GithubReport;
+pub(crate) use human::HumanReport;
+pub(crate) use json::JsonReport;
+pub(crate) use junit::JunitReport;
+pub(crate) use sarif::SarifReport;
+pub(crate) use summary::SummaryLine;
 
 use crate::check::CheckOutcome;
 
 /// A printer of a finished check.
-pub trait Report {
+pub(crate) trait Report {
     /// Write the outcome: its findings are already in report order, and suppressed ones are
     /// marked (a format that cannot show them as suppressed leaves them out).
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()>;
@@ -26,16 +28,16 @@ pub trait Report {
 
 /// One report to produce: a format, and the file it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputSpec {
+pub(crate) struct OutputSpec {
     /// The format.
-    pub format: Format,
+    pub(crate) format: Format,
     /// Where to write it; `None` is standard output.
-    pub file: Option<std::path::PathBuf>,
+    pub(crate) file: Option<std::path::PathBuf>,
 }
 
 /// Every output format, by the name `--format` and the configuration use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
+pub(crate) enum Format {
     /// Snippets with the node underlined, for a person at a terminal.
     Human,
     /// One line per finding: `path:line:col: severity[policy] message`.
@@ -52,7 +54,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 6] = [
+    pub(crate) const ALL: [Format; 6] = [
         Format::Human,
         Format::Concise,
         Format::Json,
@@ -62,7 +64,7 @@ impl Format {
     ];
 
     /// The format's name on the command line and in configuration.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
             Format::Concise => "concise",
@@ -75,17 +77,17 @@ impl Format {
 
     /// Whether the report shows the files' text: only `human` does, with its snippets. The
     /// others need only names, lines and columns, which cached results keep.
-    pub fn shows_source(self) -> bool {
+    pub(crate) fn shows_source(self) -> bool {
         self == Format::Human
     }
 
     /// The format called `name`, if there is one.
-    pub fn from_name(name: &str) -> Option<Format> {
+    pub(crate) fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }
 
     /// The printer for this format. `color` and `width` only matter to `human`.
-    pub fn report(self, color: bool, width: usize) -> Box<dyn Report> {
+    pub(crate) fn report(self, color: bool, width: usize) -> Box<dyn Report> {
         match self {
             Format::Human => Box::new(HumanReport::new(color, width)),
             Format::Concise => Box::new(ConciseReport),

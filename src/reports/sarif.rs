@@ -54,7 +54,7 @@ const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const SOURCE_ROOT: &str = "%SRCROOT%";
 
 /// SARIF 2.1.0.
-pub struct SarifReport;
+pub(crate) struct SarifReport;
 
 impl Report for SarifReport {
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()> {

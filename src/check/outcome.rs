@@ -1,0 +1,215 @@
+//! What a check ends with: its findings, counts and logs, gathered from the files' results;
+//! how two checks' outcomes merge; and the exit code they give.
+
+use std::time::{Duration, Instant};
+
+use super::file_check::FileResult;
+use super::policy_set::Policy;
+use crate::findings::{self, Finding, FindingKind, Severity};
+use crate::suppressions;
+
+/// Which findings fail a run (exit code 1). Errors always exit 2.
+///
+/// Its `--fail-on` and `fail-on:` names are clap's (`error`, `warning`, `never`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FailOn {
+    // Plain comments: clap would show doc comments in `--help` as each value's help.
+    // Rejections at severity `error` (the default).
+    #[default]
+    Error,
+    // Any finding at severity `warning` or above.
+    Warning,
+    // Nothing but errors.
+    Never,
+}
+
+/// What the reports say about a policy that took part in a run (SARIF's rules).
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyInfo {
+    /// The id its findings carry.
+    pub(crate) id: String,
+    /// Where its module came from: a path, or `builtin:<id>`.
+    pub(crate) origin: String,
+    /// One line on what it checks.
+    pub(crate) description: Option<String>,
+    /// Its documentation (Markdown), for built-ins their README.
+    pub(crate) help: Option<String>,
+    /// Where to read more, from the module's `io.kubewarden.policy.url` annotation.
+    pub(crate) url: Option<String>,
+    /// The severity of its rejections.
+    pub(crate) severity: Severity,
+}
+
+/// Counts for the closing line of a report; `reports` words it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Summary {
+    /// Files read.
+    pub(crate) files: usize,
+    /// Kubernetes objects found.
+    pub(crate) objects: usize,
+    /// Non-empty documents that are not Kubernetes objects.
+    pub(crate) skipped_documents: usize,
+    /// Policies loaded and run.
+    pub(crate) policies: usize,
+    /// Policy evaluations (object × applicable policy).
+    pub(crate) evaluations: usize,
+    /// Evaluations that rejected their object.
+    pub(crate) rejected: usize,
+    /// Evaluations that would have changed their object.
+    pub(crate) mutated: usize,
+    /// Error findings.
+    pub(crate) errors: usize,
+    /// Warning findings.
+    pub(crate) warnings: usize,
+    /// Findings silenced by a suppression in the source.
+    pub(crate) suppressed: usize,
+    /// Files whose result came from the result cache.
+    pub(crate) cached_files: usize,
+    /// Wall time of the check.
+    pub(crate) elapsed: Duration,
+}
+
+/// The result of a check: findings in report order, counts, and guest logs.
+#[derive(Debug)]
+pub(crate) struct CheckOutcome {
+    /// Findings, sorted by file, document and position; suppressed ones included and marked.
+    pub(crate) findings: Vec<Finding>,
+    /// The policies that ran, in the order they were given.
+    pub(crate) policies: Vec<PolicyInfo>,
+    /// Counts for the summary line.
+    pub(crate) summary: Summary,
+    /// Log lines guests wrote (`kubewarden/tracing/log`), in evaluation order.
+    pub(crate) logs: Vec<String>,
+}
+
+impl CheckOutcome {
+    /// One outcome from two checks of different paths (each under its own configuration).
+    pub(crate) fn merge(mut self, other: CheckOutcome) -> CheckOutcome {
+        self.findings.extend(other.findings);
+        findings::sort(&mut self.findings);
+        for policy in other.policies {
+            if !self.policies.iter().any(|p| p.id == policy.id) {
+                self.policies.push(policy);
+            }
+        }
+        self.logs.extend(other.logs);
+        let (a, b) = (&mut self.summary, other.summary);
+        a.files += b.files;
+        a.objects += b.objects;
+        a.skipped_documents += b.skipped_documents;
+        a.policies = a.policies.max(b.policies);
+        a.evaluations += b.evaluations;
+        a.rejected += b.rejected;
+        a.mutated += b.mutated;
+        a.errors += b.errors;
+        a.warnings += b.warnings;
+        a.suppressed += b.suppressed;
+        a.cached_files += b.cached_files;
+        a.elapsed += b.elapsed;
+        self
+    }
+
+    /// 2 if anything failed, 1 if an unsuppressed finding is at or above the `fail_on` level,
+    /// 0 otherwise. Never depends on how the outcome is printed.
+    pub(crate) fn exit_code(&self, fail_on: FailOn) -> u8 {
+        let threshold = match fail_on {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Never => None,
+        };
+        if self.summary.errors > 0 {
+            2
+        } else if threshold.is_some_and(|threshold| {
+            self.findings
+                .iter()
+                .any(|f| f.is_active() && f.severity >= threshold)
+        }) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Fold every file's result into the run's findings and counts, and return the guests' logs.
+///
+/// A hung policy's work is left out whole (see `Policy::hang`): its findings, the audits of
+/// suppressions naming it, its logs and its counts; one error (`Policy::hung_error`) takes
+/// their place.
+pub(super) fn gather(
+    batches: Vec<Vec<FileResult>>,
+    policies: &[Policy<'_>],
+    findings: &mut Vec<Finding>,
+    summary: &mut Summary,
+) -> Vec<String> {
+    // Room for every finding at once, rather than growing the list by doubling through a
+    // large run.
+    findings.reserve(
+        batches
+            .iter()
+            .flatten()
+            .map(|result| result.findings.len())
+            .sum(),
+    );
+    let is_hung = |index: usize| policies.get(index).is_some_and(Policy::is_hung);
+    let hung_ids: Vec<&str> = policies
+        .iter()
+        .filter(|p| p.is_hung())
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut logs = Vec::new();
+    for result in batches.into_iter().flatten() {
+        findings.extend(result.findings.into_iter().filter(|finding| {
+            !hung_ids
+                .iter()
+                .any(|id| finding.source == *id || suppressions::audits(finding, id))
+        }));
+        logs.extend(
+            result
+                .logs
+                .into_iter()
+                .filter(|(index, _)| !is_hung(*index))
+                .map(|(_, line)| line),
+        );
+        summary.objects += result.objects;
+        summary.skipped_documents += result.skipped_documents;
+        for (index, tally) in result.tallies.iter().enumerate() {
+            if !is_hung(index) {
+                summary.evaluations += tally.evaluations;
+                summary.rejected += tally.rejected;
+                summary.mutated += tally.mutated;
+            }
+        }
+        summary.cached_files += usize::from(result.cached);
+    }
+    findings.extend(policies.iter().filter_map(Policy::hung_error));
+    logs
+}
+
+/// The outcome, once every finding is in: findings sorted into report order, and counted.
+pub(super) fn finish(
+    mut findings: Vec<Finding>,
+    policies: Vec<PolicyInfo>,
+    mut summary: Summary,
+    logs: Vec<String>,
+    started: Instant,
+) -> CheckOutcome {
+    findings::sort(&mut findings);
+    summary.errors = count(&findings, |f| f.kind == FindingKind::Error);
+    summary.warnings = count(&findings, |f| {
+        f.kind != FindingKind::Error && f.severity == Severity::Warning
+    });
+    summary.suppressed = findings.iter().filter(|f| !f.is_active()).count();
+    summary.elapsed = started.elapsed();
+    CheckOutcome {
+        findings,
+        policies,
+        summary,
+        logs,
+    }
+}
+
+/// Unsuppressed findings that satisfy `test`.
+fn count(findings: &[Finding], test: impl Fn(&Finding) -> bool) -> usize {
+    findings.iter().filter(|f| f.is_active() && test(f)).count()
+}

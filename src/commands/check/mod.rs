@@ -1,0 +1,139 @@
+//! `admit check`: settle the configuration, policies and reports the flags ask for, run the
+//! check once per configuration, and write the reports.
+
+mod config_groups;
+mod outputs;
+mod policies;
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use miette::{IntoDiagnostic, miette};
+
+use crate::check::{self, CheckOptions, CheckOutcome, PolicySpec};
+use crate::cli::CheckArgs;
+use crate::commands::policy_timeout;
+use crate::config::Config;
+use crate::policies::{DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
+use progress::ProgressBar;
+
+/// Check the paths of `args`, write the reports, and return the exit code.
+pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
+    // Ctrl-C (or SIGTERM) ends the run, but first removes the temporary file of a report
+    // being written, so no stray file is left next to it. 130 is the shell's code for a run
+    // ended by SIGINT. Failing to install the handler only loses that clean-up.
+    let _ = ctrlc::set_handler(|| {
+        crate::atomic_file::remove_pending();
+        std::process::exit(130);
+    });
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| miette!("cannot start {threads} threads: {e}"))?;
+    }
+    let cli_policies = policies::from_flags(&args)?;
+    let cli_timeout = policy_timeout(args.policy_timeout)?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .or_else(ModuleCache::default_dir)
+            .map(ModuleCache::new)
+    };
+    let groups = config_groups::config_groups(&args)?;
+    // Settled before the check, which skips reading unchanged files when no report shows them.
+    let configured_outputs = groups
+        .iter()
+        .find_map(|(config, _)| config.as_ref())
+        .map(|c| c.outputs.clone())
+        .unwrap_or_default();
+    let requested = if args.formats.is_empty() {
+        configured_outputs
+    } else {
+        args.formats.clone()
+    };
+    let outputs = outputs::resolve_outputs(requested, args.output.clone())?;
+    let source_text = outputs.iter().any(|output| output.format.shows_source());
+    let progress: Option<Arc<dyn check::Progress>> = std::io::stderr()
+        .is_terminal()
+        .then(|| Arc::new(ProgressBar::default()) as Arc<dyn check::Progress>);
+    let mut merged: Option<CheckOutcome> = None;
+    let mut exit = 0;
+    for (config, paths) in &groups {
+        let config = config.as_ref();
+        let policies = match (&cli_policies, config.and_then(|c| c.policies.clone())) {
+            (Some(policies), _) => policies.clone(),
+            (None, Some(policies)) => policies,
+            (None, None) => default_policies()?,
+        };
+        let options = CheckOptions {
+            paths: paths.clone(),
+            stdin_name: args.stdin_filename.clone(),
+            policies,
+            limits: limits(&args, cli_timeout, config),
+            cache: cache.clone(),
+            selection: config.map(|c| c.selection.clone()),
+            suppressions: !args.no_suppressions,
+            progress: progress.clone(),
+            source_text,
+        };
+        let outcome = check::run(&options);
+        let fail_on = args
+            .fail_on
+            .or(config.and_then(|c| c.fail_on))
+            .unwrap_or_default();
+        exit = exit.max(outcome.exit_code(fail_on));
+        merged = Some(match merged {
+            Some(previous) => previous.merge(outcome),
+            None => outcome,
+        });
+    }
+    let Some(outcome) = merged else {
+        return Ok(0);
+    };
+    if args.verbose {
+        let mut stderr = std::io::stderr().lock();
+        for line in &outcome.logs {
+            writeln!(stderr, "{line}").into_diagnostic()?;
+        }
+    }
+    outputs::write_reports(&outputs, &outcome, args.color)?;
+    // The process ends here: freeing tens of thousands of findings one by one would only
+    // delay the exit.
+    std::mem::forget(outcome);
+    Ok(exit)
+}
+
+/// The policies when neither the flags nor the configuration name any: the default preset.
+fn default_policies() -> miette::Result<Vec<PolicySpec>> {
+    Ok(select(&[DEFAULT_PRESET.to_string()])
+        .map_err(|message| miette!("{message}"))?
+        .into_iter()
+        .map(|source| PolicySpec::new(source, Settings::new()))
+        .collect())
+}
+
+/// The limits of every policy call: the flags', else the configuration's, else the defaults.
+fn limits(
+    args: &CheckArgs,
+    cli_timeout: Option<std::time::Duration>,
+    config: Option<&Config>,
+) -> Limits {
+    let defaults = Limits::default();
+    let timeout = cli_timeout.or_else(|| {
+        config
+            .and_then(|c| c.policy_timeout)
+            .map(std::time::Duration::from_secs_f64)
+    });
+    let memory = args.policy_memory.or(config.and_then(|c| c.policy_memory));
+    Limits {
+        timeout: timeout.unwrap_or(defaults.timeout),
+        memory: match memory {
+            Some(mib) => usize::try_from(mib * 1024 * 1024).unwrap_or(usize::MAX),
+            None => defaults.memory,
+        },
+    }
+}
