@@ -10,6 +10,9 @@
 //! from here; these numbers say where the time goes.
 //! Needs `tests/policies/noop.wasm` (committed; `bash tests/policies/build.sh noop`).
 
+// A benchmark states its assumptions like a test: a broken fixture should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 
 use admit::documents::{self, Document};
