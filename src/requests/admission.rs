@@ -8,6 +8,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::catalog::{ResolutionSource, ResourceCatalog};
+use super::cluster_object::ClusterObject;
 use crate::documents::{Node, Value as NodeValue};
 
 /// The `uid` of every request admit builds: the one `kwctl scaffold admission-request` uses,
@@ -172,19 +173,23 @@ impl AdmissionRequest {
     /// that matching and scoping read) and writes the whole object straight from the document
     /// tree when a policy wants it, so a large object is never copied into a JSON tree.
     ///
+    /// The object is written as the API server would pass it on ([`ClusterObject`]: a
+    /// quantity given as a number becomes its canonical string).
+    ///
     /// `size_hint` is the expected length: a buffer that grows by doubling would hold up to
     /// three times a large object's JSON at its last step.
-    pub fn to_json_with_object<O: Serialize>(
+    pub fn to_json_with_object(
         &mut self,
-        object: &O,
+        object: &Node,
         size_hint: usize,
     ) -> serde_json::Result<Vec<u8>> {
         #[derive(Serialize)]
-        struct WithObject<'a, O> {
+        struct WithObject<'a> {
             #[serde(flatten)]
             request: &'a AdmissionRequest,
-            object: &'a O,
+            object: &'a ClusterObject<'a>,
         }
+        let object = ClusterObject::new(object, &self.kind.group, &self.kind.kind);
         // Out of the way while writing, so that `object` is not written twice.
         let held = self.object.take();
         let mut json = Vec::with_capacity(size_hint);
@@ -192,7 +197,7 @@ impl AdmissionRequest {
             &mut json,
             &WithObject {
                 request: self,
-                object,
+                object: &object,
             },
         );
         self.object = held;

@@ -5,6 +5,8 @@
 
 mod admission;
 mod catalog;
+mod cluster_object;
+mod quantity;
 
 pub use admission::{
     AdmissionRequest, BuiltRequest, DEFAULT_GROUPS, DEFAULT_USERNAME, GroupVersionKind,
@@ -12,3 +14,4 @@ pub use admission::{
     default_user_info, object_header,
 };
 pub use catalog::{Resolution, ResolutionSource, ResourceCatalog};
+pub use cluster_object::ClusterObject;
