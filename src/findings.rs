@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 use crate::documents::Node;
 use crate::objects::ObjectRef;
+use crate::requests::ClusterObject;
 use crate::policies::ValidationResponse;
 use crate::source::{SourceFile, Span};
 
@@ -305,8 +306,10 @@ pub fn from_response(
             );
         }
     } else if let Some(mutated) = &response.mutated_object {
-        // Only a mutation needs the object as JSON, to diff against.
-        let original = object.node.to_json();
+        // Only a mutation needs the object as JSON, to diff against: the object as the policy
+        // received it, or every quantity written as a number would show as changed.
+        let original = serde_json::to_value(ClusterObject::of(object.node))
+            .unwrap_or_else(|_| object.node.to_json());
         for operation in json_patch::diff(&original, mutated).iter() {
             let (pointer, message) = describe_patch(operation);
             let (span, exact) = locate(file, object, &pointer);

@@ -14,11 +14,11 @@ use super::response::{admission_response, error_response};
 use super::settings::parse_settings;
 use super::source::PolicyModule;
 use crate::cli::RunArgs;
-use crate::documents;
+use crate::documents::{self, Node};
 use crate::policies::{
     CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
 };
-use crate::requests::{AdmissionRequest, ResourceCatalog, build_request};
+use crate::requests::{AdmissionRequest, ClusterObject, ResourceCatalog, build_request};
 
 /// Where the request comes from.
 #[derive(Debug, Clone)]
@@ -147,7 +147,8 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
         RequestSource::Request(path) => (path, false),
         RequestSource::Manifest(path) => (path, true),
     };
-    let document = read_document(path)?;
+    let node = read_document(path)?;
+    let document = node.to_json();
     if raw {
         // A raw policy gets the document itself
         // (<https://docs.kubewarden.io/howtos/raw-policies>).
@@ -172,7 +173,11 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
         for warning in &built.warnings {
             eprintln!("warning: {warning}");
         }
-        built.request
+        let mut request = built.request;
+        // The object as `check` sends it: quantities written as the API server writes them.
+        let object = ClusterObject::new(&node, &request.kind.group, &request.kind.kind);
+        request.object = Some(serde_json::to_value(object).into_diagnostic()?);
+        request
     } else {
         let inner = match document.get("kind").and_then(Value::as_str) {
             Some("AdmissionReview") => document.get("request").cloned().unwrap_or(Value::Null),
@@ -194,7 +199,7 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
 }
 
 /// The one JSON or YAML document in `path` (`-`: standard input).
-fn read_document(path: &Path) -> miette::Result<Value> {
+fn read_document(path: &Path) -> miette::Result<Node> {
     let text = if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -212,13 +217,13 @@ fn read_document(path: &Path) -> miette::Result<Value> {
             error.message
         ));
     }
-    match loaded.documents.as_slice() {
-        [document] => Ok(document.root.to_json()),
-        [] => Err(miette!("{} holds no document", path.display())),
-        _ => Err(miette!(
-            "{} holds {} documents; give one request",
+    let count = loaded.documents.len();
+    match loaded.documents.into_iter().next() {
+        Some(document) if count == 1 => Ok(document.root),
+        None => Err(miette!("{} holds no document", path.display())),
+        Some(_) => Err(miette!(
+            "{} holds {count} documents; give one request",
             path.display(),
-            loaded.documents.len()
         )),
     }
 }

@@ -204,6 +204,15 @@ pub struct ClusterObject<'a> {
 }
 
 impl<'a> ClusterObject<'a> {
+    /// The object `node`, of the kind its own `apiVersion` and `kind` say.
+    pub fn of(node: &'a Node) -> Self {
+        let field = |key| node.get(key).and_then(Node::as_str).unwrap_or_default();
+        let group = field("apiVersion")
+            .split_once('/')
+            .map_or("", |(group, _)| group);
+        Self::new(node, group, field("kind"))
+    }
+
     /// The object `node`, of kind `kind` in API group `group` (`""` for the core group).
     pub fn new(node: &'a Node, group: &str, kind: &str) -> Self {
         let cursors = LAYOUTS
@@ -336,6 +345,9 @@ spec:
         assert_eq!(spec["initContainers"][0]["resources"]["requests"]["cpu"], json!("250m"));
         assert_eq!(spec["overhead"]["cpu"], json!("100m"));
         assert_eq!(spec["volumes"][0]["emptyDir"]["sizeLimit"], json!("1k"));
+        let loaded = load(yaml);
+        let of_itself = serde_json::to_value(ClusterObject::of(&loaded.documents[0].root)).ok();
+        assert_eq!(of_itself, Some(object));
     }
 
     #[test]

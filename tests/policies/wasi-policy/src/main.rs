@@ -138,6 +138,11 @@ fn validate(payload: &Value) -> Value {
             });
         }
     }
+    // What the policy received at a pointer, as JSON: lets tests see the request admit built.
+    if let Some(pointer) = settings["show"].as_str() {
+        let shown = object.pointer(pointer).map_or("absent".to_string(), Value::to_string);
+        return json!({"accepted": false, "message": format!("{pointer} is {shown}")});
+    }
     if let Some(key) = settings["label"].as_str() {
         let mut mutated = object.clone();
         if let Some(metadata) = mutated.get_mut("metadata").and_then(Value::as_object_mut) {
