@@ -1,0 +1,843 @@
+//! `admit check` end to end: the built binary, real policies built with kubewarden-policy-sdk,
+//! fixtures on disk; assertions on what a user sees (exit code, message, `file:line:col`).
+
+use crate::support::{self, admit, admit_in, fixture, policy, root, scratch, snapshots};
+
+#[test]
+fn nested_container_field_is_reported_at_its_value() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("privileged"),
+    ]);
+    run.code(1)
+        .expect("privileged: container \"log-shipper\" must not be privileged")
+        .expect("[fixtures/manifests/web.yaml:27:25]")
+        .expect("27 │             privileged: true");
+    assert_eq!(
+        run.summary().split(" (").next(),
+        Some("Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors")
+    );
+}
+
+#[test]
+fn the_human_report_of_a_directory_matches_its_snapshot() {
+    // Every manifest fixture: a finding in each file, each with its snippet and underline, and
+    // the summary with the document that is not an object.
+    let run = admit(&[
+        "check",
+        "fixtures/manifests",
+        "--policy",
+        &policy("privileged"),
+        "--no-cache",
+    ]);
+    run.code(1);
+    snapshots::settings().bind(|| insta::assert_snapshot!(run.stdout));
+}
+
+#[test]
+fn the_human_report_of_mutations_matches_its_snapshot() {
+    // A List whose containers get an imagePullPolicy added: notes at the nearest existing node.
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/list.yaml",
+        "--policy",
+        &policy("pull-policy"),
+        "--no-cache",
+    ]);
+    run.code(0);
+    snapshots::settings().bind(|| insta::assert_snapshot!(run.stdout));
+}
+
+#[test]
+fn field_in_the_third_document_of_a_stream() {
+    // `privileged: yes` is a boolean to kubectl (YAML 1.1), so the policy must see `true`.
+    admit(&[
+        "check",
+        "fixtures/manifests/services.yaml",
+        "--policy",
+        &policy("privileged"),
+    ])
+    .code(1)
+    .expect("container \"setup\" must not be privileged")
+    .expect("[fixtures/manifests/services.yaml:37:41]");
+}
+
+#[test]
+fn json_file() {
+    admit(&[
+        "check",
+        "fixtures/manifests/cronjob.json",
+        "--policy",
+        &policy("privileged"),
+    ])
+    .code(1)
+    .expect("container \"report\" must not be privileged")
+    .expect("[fixtures/manifests/cronjob.json:20:33]");
+}
+
+#[test]
+fn list_item() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/list.yaml",
+        "--policy",
+        &policy("privileged"),
+    ]);
+    run.code(1)
+        .expect("[fixtures/manifests/list.yaml:21:25]")
+        .expect("Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected");
+}
+
+#[test]
+fn crlf_file() {
+    admit(&[
+        "check",
+        "fixtures/manifests/crlf-pod.yaml",
+        "--policy",
+        &policy("privileged"),
+    ])
+    .code(1)
+    .expect("[fixtures/manifests/crlf-pod.yaml:10:21]");
+}
+
+#[test]
+fn a_whole_directory_in_path_order_with_skipped_documents_counted() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests",
+        "--policy",
+        &policy("privileged"),
+    ]);
+    run.code(1);
+    let order: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("╭─["))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "fixtures/manifests/crlf-pod.yaml:10:21]",
+            "fixtures/manifests/cronjob.json:20:33]",
+            "fixtures/manifests/list.yaml:21:25]",
+            "fixtures/manifests/services.yaml:37:41]",
+            "fixtures/manifests/web.yaml:27:25]",
+        ]
+    );
+    assert!(
+        run.summary().starts_with(
+            "Checked 6 files, 8 objects, 1 policy, 6 evaluations: 5 rejected, 0 errors, 1 document without apiVersion/kind skipped"
+        ),
+        "{}",
+        run.summary()
+    );
+}
+
+#[test]
+fn yaml_syntax_error_is_reported_and_the_rest_still_checked() {
+    let dir = scratch(&[
+        (
+            "a-broken.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n",
+        ),
+        ("b-web.yaml", &fixture("manifests/web.yaml")),
+    ]);
+    let run = admit_in(
+        dir.path(),
+        &["check", ".", "--policy", &policy("privileged")],
+        None,
+    );
+    run.code(2)
+        .expect("invalid-yaml: ")
+        .expect("[a-broken.yaml:")
+        .expect("[b-web.yaml:27:25]")
+        .expect("1 rejected, 1 error");
+}
+
+#[test]
+fn duplicate_keys_are_an_error_at_the_second_key() {
+    let dir = scratch(&[(
+        "dup.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
+    )]);
+    admit_in(
+        dir.path(),
+        &["check", "dup.yaml", "--policy", &policy("privileged")],
+        None,
+    )
+    .code(2)
+    .expect("duplicate key")
+    .expect("[dup.yaml:5:3]");
+}
+
+#[test]
+fn invalid_settings_name_the_policy_and_quote_its_message() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("require-labels"),
+        "--settings",
+        r#"{"labels": []}"#,
+    ]);
+    run.code(2)
+        .expect("require-labels: invalid settings: labels must list at least one label")
+        .expect("0 evaluations");
+}
+
+#[test]
+fn settings_from_a_yaml_file() {
+    let dir = scratch(&[
+        ("settings.yaml", "labels: [team]\n"),
+        ("web.yaml", &fixture("manifests/web.yaml")),
+    ]);
+    admit_in(
+        dir.path(),
+        &[
+            "check",
+            "web.yaml",
+            "--policy",
+            &policy("require-labels"),
+            "--settings",
+            "settings.yaml",
+        ],
+        None,
+    )
+    .code(1)
+    .expect("require-labels: missing required labels: team");
+}
+
+#[test]
+fn a_rejection_without_paths_points_at_the_object_name() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("privileged"),
+        "--settings",
+        r#"{"report_paths": false}"#,
+    ]);
+    run.code(1)
+        .expect("privileged: Privileged container is not allowed")
+        .expect("[fixtures/manifests/web.yaml:5:9]")
+        .expect("rejected object");
+}
+
+#[test]
+fn a_mutation_points_at_the_node_it_would_change() {
+    let dir = scratch(&[(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: nginx\n      imagePullPolicy: IfNotPresent\n",
+    )]);
+    let run = admit_in(
+        dir.path(),
+        &["check", "pod.yaml", "--policy", &policy("pull-policy")],
+        None,
+    );
+    run.code(0)
+        .expect("pull-policy: would change /spec/containers/0/imagePullPolicy to \"Always\"")
+        .expect("[pod.yaml:9:24]")
+        .expect("1 would change");
+}
+
+#[test]
+fn an_added_field_points_at_its_nearest_existing_ancestor() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/list.yaml",
+        "--policy",
+        &policy("pull-policy"),
+    ]);
+    run.code(0)
+        .expect("would add /spec/containers/0/imagePullPolicy = \"Always\"")
+        .expect("[fixtures/manifests/list.yaml:10:11]");
+}
+
+#[test]
+fn standard_input_is_named_by_stdin_filename() {
+    let text = fixture("manifests/web.yaml");
+    admit_in(
+        &root(),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "deploy/web.yaml",
+            "--policy",
+            &policy("privileged"),
+        ],
+        Some(&text),
+    )
+    .code(1)
+    .expect("[deploy/web.yaml:27:25]");
+}
+
+#[test]
+fn quoted_yes_is_a_string_and_on_is_true() {
+    let pod = |name: &str, value: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n    - name: c\n      image: x\n      securityContext:\n        privileged: {value}\n"
+        )
+    };
+    let text = [
+        pod("quoted", "\"yes\""),
+        pod("switch-on", "On"),
+        pod("switch-off", "no"),
+    ]
+    .join("---\n");
+    let dir = scratch(&[("pods.yaml", &text)]);
+    let run = admit_in(
+        dir.path(),
+        &["check", "pods.yaml", "--policy", &policy("privileged")],
+        None,
+    );
+    run.code(1)
+        .expect("[pods.yaml:21:21]")
+        .expect("3 evaluations: 1 rejected");
+}
+
+#[test]
+fn clean_input_exits_zero() {
+    let dir = scratch(&[(
+        "ok.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n  labels: {team: a}\n",
+    )]);
+    let run = admit_in(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--policy",
+            &policy("require-labels"),
+            "--settings",
+            r#"{"labels": ["team"]}"#,
+        ],
+        None,
+    );
+    run.code(0)
+        .expect("Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors");
+}
+
+#[test]
+fn rules_decide_which_objects_a_policy_sees() {
+    // privileged's rules name pod-template kinds only: the Service and ConfigMap are not sent.
+    admit(&[
+        "check",
+        "fixtures/manifests/services.yaml",
+        "--policy",
+        &policy("privileged"),
+    ])
+    .expect("Checked 1 file, 3 objects, 1 policy, 1 evaluation: 1 rejected");
+}
+
+#[test]
+fn a_trapping_policy_is_an_error_and_other_policies_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let trap = wat::parse_str(
+        r#"(module
+            (memory (export "memory") 1)
+            (func (export "__guest_call") (param i32 i32) (result i32) unreachable))"#,
+    )
+    .unwrap();
+    let trap_path = dir.path().join("trap.wasm");
+    std::fs::write(&trap_path, trap).unwrap();
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("privileged"),
+        "--policy",
+        trap_path.to_str().unwrap(),
+    ]);
+    run.code(2)
+        .expect("trap: failed while validating its settings: trapped")
+        .expect("[fixtures/manifests/web.yaml:27:25]");
+}
+
+#[test]
+fn a_file_that_is_not_a_policy_is_an_error() {
+    admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "fixtures/manifests/web.yaml",
+    ])
+    .code(2)
+    .expect("cannot load policy: not a valid WebAssembly module");
+}
+
+#[test]
+fn missing_paths_are_errors() {
+    admit(&["check", "does/not/exist.yaml"])
+        .code(2)
+        .expect("does/not/exist.yaml: no such file or directory");
+}
+
+#[test]
+fn settings_need_exactly_one_policy() {
+    let run = admit(&["check", "fixtures", "--settings", "{}"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--settings needs --policy"),
+        "{}",
+        run.stderr
+    );
+    let run = admit(&["check", "fixtures", "-p", "baseline", "--settings", "{}"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--settings applies to exactly one policy, but --policy selected"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn gitignored_files_are_skipped_but_named_files_are_read() {
+    let dir = scratch(&[
+        ("web.yaml", &fixture("manifests/web.yaml")),
+        (".gitignore", "web.yaml\n"),
+    ]);
+    admit_in(
+        dir.path(),
+        &["check", ".", "--policy", &policy("privileged")],
+        None,
+    )
+    .code(0)
+    .expect("Checked 0 files");
+    admit_in(
+        dir.path(),
+        &["check", "web.yaml", "--policy", &policy("privileged")],
+        None,
+    )
+    .code(1);
+}
+
+#[test]
+fn verbose_shows_policy_logs_on_stderr() {
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("require-labels"),
+        "--settings",
+        r#"{"labels": ["team"]}"#,
+        "-v",
+    ]);
+    // Logs never mix into the report.
+    assert!(!run.stdout.contains("[info]"));
+    assert!(run.stderr.contains("require-labels: ["), "{}", run.stderr);
+}
+
+/// A minimal waPC guest in WAT: accepts any settings, and runs `validate_body` for `validate`.
+fn wat_policy(dir: &std::path::Path, name: &str, validate_body: &str) -> String {
+    wat_module(dir, name, validate_body, "")
+}
+
+/// A waPC guest in WAT that answers every `validate` with `response`.
+fn wat_responder(dir: &std::path::Path, name: &str, response: &str) -> String {
+    wat_responder_after(dir, name, "", response)
+}
+
+/// A waPC guest in WAT that runs `first` on every `validate`, then answers with `response`.
+fn wat_responder_after(dir: &std::path::Path, name: &str, first: &str, response: &str) -> String {
+    let body = format!(
+        "{first} (call $response (i32.const 64) (i32.const {})) (return (i32.const 1))",
+        response.len()
+    );
+    wat_module(dir, name, &body, response)
+}
+
+fn wat_module(dir: &std::path::Path, name: &str, validate_body: &str, response: &str) -> String {
+    let escaped = response.replace('\\', "\\\\").replace('"', "\\\"");
+    let module = format!(
+        r#"(module
+            (import "wapc" "__guest_response" (func $response (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{{\"valid\":true}}")
+            (data (i32.const 64) "{escaped}")
+            (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+              ;; "validate_settings" is 17 bytes long, "validate" 8.
+              (if (i32.eq (local.get $op_len) (i32.const 17))
+                (then (call $response (i32.const 0) (i32.const 14)) (return (i32.const 1))))
+              {validate_body}
+              (i32.const 0)))"#
+    );
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, wat::parse_str(module).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_rejection_shows_the_policy_status_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let teapot = wat_responder(
+        dir.path(),
+        "teapot",
+        r#"{"accepted":false,"message":"short and stout","code":418}"#,
+    );
+    admit(&["check", "fixtures/manifests/web.yaml", "--policy", &teapot])
+        .code(1)
+        .expect("teapot: short and stout (code 418)")
+        .expect("[fixtures/manifests/web.yaml:5:9]");
+}
+
+#[test]
+fn a_response_that_is_not_json_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbled = wat_responder(dir.path(), "garbled", "accepted: maybe");
+    admit(&["check", "fixtures/manifests/web.yaml", "--policy", &garbled])
+        .code(2)
+        .expect("garbled: policy failed: answered validate with an invalid response");
+}
+
+#[test]
+fn a_policy_that_traps_in_validate_is_an_error_at_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let trap = wat_policy(dir.path(), "crashy", "unreachable");
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/list.yaml",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &trap,
+        "--policy",
+        &policy("privileged"),
+    ]);
+    run.code(2)
+        .expect("crashy: policy failed: trapped: wasm `unreachable` instruction executed")
+        .expect("[fixtures/manifests/web.yaml:5:9]")
+        // The instance is recreated after the trap, so every object is still evaluated.
+        .expect("[fixtures/manifests/web.yaml:27:25]")
+        .expect("Checked 2 files, 3 objects, 2 policies, 6 evaluations: 2 rejected, 3 errors");
+}
+
+#[test]
+fn a_policy_that_never_returns_is_stopped_at_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_policy(dir.path(), "spin", "(loop $forever (br $forever))");
+    let started = std::time::Instant::now();
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &spin,
+        "--policy-timeout",
+        "0.3",
+    ]);
+    run.code(2)
+        .expect("spin: exceeded its 0.3 s time limit; admit stopped running this policy");
+    // Not a timing assertion on speed: only that the deadline stopped an endless loop.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn json_output_carries_positions_and_pointers() {
+    let (found, code) = support::findings(&[
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        &policy("privileged"),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [support::Found {
+            at: "fixtures/manifests/web.yaml:27:25".into(),
+            policy: "privileged".into(),
+            pointer: "/spec/template/spec/containers/1/securityContext/privileged".into(),
+            message: "container \"log-shipper\" must not be privileged".into(),
+            kind: "rejection".into(),
+        }]
+    );
+}
+
+#[test]
+fn with_no_policy_named_the_recommended_set_runs() {
+    let run = admit(&["check", "fixtures/manifests/web.yaml"]);
+    run.code(1)
+        .expect("privileged: container \"log-shipper\" must not be privileged")
+        .expect("[fixtures/manifests/web.yaml:27:25]");
+}
+
+#[test]
+fn built_ins_are_selected_by_id_or_preset() {
+    admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "privileged",
+    ])
+    .code(1)
+    .expect("1 policy, 1 evaluation");
+    admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "baseline",
+        "--policy",
+        "privileged",
+    ])
+    .expect("[fixtures/manifests/web.yaml:27:25]");
+    let unknown = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        "privilegd",
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("unknown policy `privilegd`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn policies_lists_and_explain_documents_the_built_ins() {
+    let list = admit(&["policies"]);
+    list.code(0)
+        .expect("privileged")
+        .expect("baseline,restricted,recommended");
+    admit(&["explain", "privileged"])
+        .code(0)
+        .expect("## What it checks")
+        .expect("## References");
+    let missing = admit(&["explain", "nothing-here"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no built-in policy `nothing-here`"));
+}
+
+#[test]
+fn compiled_modules_are_cached_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_str().unwrap();
+    let web = "fixtures/manifests/web.yaml";
+    let entries = || {
+        std::fs::read_dir(cache.join("modules"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--no-cache",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1);
+    assert_eq!(entries(), 0, "--no-cache writes nothing");
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1);
+    assert_eq!(entries(), 1);
+    // A corrupt entry is ignored and rebuilt, and the answer does not change.
+    for entry in std::fs::read_dir(cache.join("modules")).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    }
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "privileged",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1)
+    .expect("[fixtures/manifests/web.yaml:27:25]");
+}
+
+#[test]
+fn start_up_exit_zero_is_fine_and_guest_output_never_reaches_the_report() {
+    // A TinyGo-style guest: `_start` prints to stdout and ends with proc_exit(0), as TinyGo
+    // >= 0.35 does; then every request is rejected.
+    let dir = tempfile::tempdir().unwrap();
+    let response = r#"{"accepted":false,"message":"noisy says no"}"#;
+    let module = format!(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write"
+              (func $fd_write (param i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (import "wapc" "__guest_response" (func $response (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{{\"valid\":true}}")
+            (data (i32.const 32) "GUEST-NOISE\n")
+            (data (i32.const 48) "\20\00\00\00\0c\00\00\00")
+            (data (i32.const 64) "{escaped}")
+            (func (export "_start")
+              (drop (call $fd_write (i32.const 1) (i32.const 48) (i32.const 1) (i32.const 56)))
+              (call $exit (i32.const 0)))
+            (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+              (if (i32.eq (local.get $op_len) (i32.const 17))
+                (then (call $response (i32.const 0) (i32.const 14)) (return (i32.const 1))))
+              (call $response (i32.const 64) (i32.const {len}))
+              (i32.const 1)))"#,
+        escaped = response.replace('"', "\\\""),
+        len = response.len()
+    );
+    let path = dir.path().join("noisy.wasm");
+    std::fs::write(&path, wat::parse_str(module).unwrap()).unwrap();
+    let run = admit(&[
+        "check",
+        "fixtures/manifests/web.yaml",
+        "--policy",
+        path.to_str().unwrap(),
+    ]);
+    run.code(1)
+        .expect("noisy: noisy says no")
+        .reject("GUEST-NOISE");
+    assert!(!run.stderr.contains("GUEST-NOISE"), "{}", run.stderr);
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let corpus = support::root().join("../shared/corpus");
+    let corpus = corpus.to_string_lossy();
+    let run = |threads: &str, format: &str| {
+        // A cache of its own, so that every run evaluates rather than reading results back.
+        let cache = tempfile::tempdir().expect("cache dir");
+        let cache = cache.path().to_string_lossy().to_string();
+        let run = support::admit(&[
+            "check",
+            "--cache-dir",
+            &cache,
+            "--threads",
+            threads,
+            "--format",
+            format,
+            &corpus,
+            "fixtures/manifests",
+        ]);
+        // Only the elapsed time may differ.
+        let text = run
+            .stdout
+            .lines()
+            .filter(|line| !line.contains("\"seconds\"") && !line.starts_with("Checked "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (
+            text,
+            run.code,
+            run.summary().split(" (").next().map(str::to_string),
+        )
+    };
+    for format in ["json", "human"] {
+        let one = run("1", format);
+        let four = run("4", format);
+        assert!(one.0.len() > 10_000, "a real report: {}", one.0.len());
+        assert_eq!(one, four, "{format} output differs between 1 and 4 threads");
+    }
+}
+
+#[test]
+fn settings_are_validated_even_when_no_object_needs_the_policy() {
+    // Policies compile only when an object needs them; settings are still checked.
+    admit(&[
+        "check",
+        "fixtures/manifests/services.yaml",
+        "-p",
+        "image-registries",
+        "--settings",
+        r#"{"allowed": []}"#,
+    ])
+    .code(2)
+    .expect("image-registries: invalid settings: allowed must list at least one registry prefix")
+    .expect("0 evaluations");
+}
+
+/// A custom resource, and the CRD that defines it in three spellings: plain YAML, and JSON
+/// whose kind is written with an escape (which admit must still find before checking).
+const OCTOPUS: &str = "apiVersion: example.com/v1\nkind: Octopus\nmetadata: {name: paul}\n";
+const OCTOPUS_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: octopi.example.com}\nspec:\n  group: example.com\n  scope: Cluster\n  names: {kind: Octopus, plural: octopi}\n";
+const OCTOPUS_CRD_ESCAPED: &str = r#"{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResource\u0044efinition", "metadata": {"name": "octopi.example.com"}, "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Octopus", "plural": "octopi"}}}"#;
+
+#[test]
+fn a_crd_in_another_checked_file_defines_its_kind() {
+    let guessed = "unknown kind example.com/v1 Octopus: guessed resource";
+    let check = |files: &[(&str, &str)]| {
+        let dir = scratch(files);
+        admit_in(
+            dir.path(),
+            &["check", ".", "--isolated", "--no-cache"],
+            None,
+        )
+    };
+    check(&[("octopus.yaml", OCTOPUS)]).expect(guessed);
+    for (name, crd) in [("crd.yaml", OCTOPUS_CRD), ("crd.json", OCTOPUS_CRD_ESCAPED)] {
+        check(&[("octopus.yaml", OCTOPUS), (name, crd)]).reject(guessed);
+        // Cluster-scoped by its CRD: a namespace on it is ignored, and said so.
+        let namespaced = OCTOPUS.replace("{name: paul}", "{name: paul, namespace: sea}");
+        check(&[("octopus.yaml", &namespaced), (name, crd)]).expect(
+            "example.com/v1 Octopus \"paul\" is cluster-scoped; metadata.namespace is ignored",
+        );
+    }
+}
+
+#[test]
+fn files_a_hung_policy_skipped_are_not_cached_without_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejection = r#"{"accepted":false,"message":"rejected by picky"}"#;
+    // Rejects every object, but spins on a payload over 2,000 bytes.
+    let picky = wat_responder_after(
+        dir.path(),
+        "picky",
+        "(if (i32.gt_u (local.get $msg_len) (i32.const 2000)) (then (loop $spin (br $spin))))",
+        rejection,
+    );
+    let pod = |name: &str, padding: usize| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{pad: '{}'}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n",
+            "x".repeat(padding)
+        )
+    };
+    let inputs = tempfile::tempdir().unwrap();
+    std::fs::write(inputs.path().join("a.yaml"), pod("a", 3000)).unwrap();
+    std::fs::write(inputs.path().join("b.yaml"), pod("b", 0)).unwrap();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let check = || {
+        admit_in(
+            inputs.path(),
+            &[
+                "check",
+                ".",
+                "-j",
+                "1",
+                "--isolated",
+                "--cache-dir",
+                cache,
+                "--policy",
+                &picky,
+                "--policy-timeout",
+                "0.3",
+            ],
+            None,
+        )
+    };
+    // a.yaml comes first and hangs the policy; b.yaml is then skipped.
+    check()
+        .code(2)
+        .expect("picky: exceeded its 0.3 s time limit")
+        .reject("rejected by picky");
+    // Once a.yaml no longer hangs it, both files are rejected: b.yaml was not cached as if
+    // the policy had nothing to say about it.
+    std::fs::write(inputs.path().join("a.yaml"), pod("a", 0)).unwrap();
+    let run = check();
+    run.code(1).reject("time limit");
+    assert_eq!(
+        run.stdout.matches("× picky: rejected by picky").count(),
+        2,
+        "{}",
+        run.stdout
+    );
+}

@@ -1,0 +1,496 @@
+//! admit.yaml, Kubewarden policy resources, suppressions, severities and exit codes, seen as a
+//! user sees them: through the binary's output and exit code.
+
+use std::path::Path;
+
+use crate::support::{self, admit_in, scratch};
+use serde_json::Value as Json;
+
+const PRIVILEGED_POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  namespace: shop
+  labels: {app: agent}
+spec:
+  containers:
+    - name: app
+      image: registry.example.com/agent:1.0
+      securityContext:
+        privileged: true
+";
+
+/// Write `files` (paths may have directories) under a fresh directory with a `.git`, so that
+/// configuration discovery stops there.
+fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = scratch(&[]);
+    std::fs::create_dir(dir.path().join(".git")).expect(".git created");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("directories");
+        std::fs::write(path, text).expect("file written");
+    }
+    dir
+}
+
+/// `admit check --format json ARGS` in `dir`: the parsed report and the exit code.
+fn check_json(dir: &Path, args: &[&str]) -> (Json, i32, String) {
+    let mut full = vec!["check", "--format", "json"];
+    full.extend_from_slice(args);
+    let run = admit_in(dir, &full, None);
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}):\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        )
+    });
+    (report, run.code, run.stderr)
+}
+
+/// `(policy, file:line:col, severity)` of every unsuppressed finding.
+fn active(report: &Json) -> Vec<(String, String, String)> {
+    findings(report, false)
+}
+
+fn suppressed(report: &Json) -> Vec<(String, String, String)> {
+    findings(report, true)
+}
+
+fn findings(report: &Json, suppressed: bool) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f.get("suppressed").is_some_and(|s| !s.is_null()) == suppressed)
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap_or_default().to_string(),
+                format!(
+                    "{}:{}:{}",
+                    f["file"].as_str().unwrap_or(""),
+                    f["line"],
+                    f["column"]
+                ),
+                f["severity"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn policies_of(report: &Json) -> Vec<String> {
+    let mut policies: Vec<String> = active(report).into_iter().map(|f| f.0).collect();
+    policies.dedup();
+    policies
+}
+
+#[test]
+fn the_configuration_is_found_from_a_nested_directory() {
+    let repo = repository(&[
+        (
+            "admit.yaml",
+            "policies:\n  - id: privileged\n  - id: host-namespaces\n",
+        ),
+        ("deploy/shop/agent.yaml", PRIVILEGED_POD),
+    ]);
+    let nested = repo.path().join("deploy/shop");
+    let (report, code, _) = check_json(&nested, &["."]);
+    assert_eq!(policies_of(&report), vec!["privileged"]);
+    assert_eq!(report["summary"]["policies"], 2);
+    assert_eq!(code, 1);
+
+    // --isolated ignores it: the default preset runs.
+    let (report, _, _) = check_json(&nested, &["--isolated", "."]);
+    assert!(report["summary"]["policies"].as_u64().unwrap_or(0) > 10);
+
+    // --config names another file.
+    std::fs::write(
+        repo.path().join("other.yaml"),
+        "policies: [{id: host-namespaces}]\n",
+    )
+    .expect("written");
+    let (report, code, _) = check_json(&nested, &["--config", "../../other.yaml", "."]);
+    assert_eq!(active(&report), vec![]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_configuration_mistake_points_at_its_line_and_lists_the_choices() {
+    let repo = repository(&[
+        (
+            "admit.yaml",
+            "fail-on: error\npolicies:\n  - preset: recommended\n  - id: privileged\n    severity: critical\n",
+        ),
+        ("pod.yaml", PRIVILEGED_POD),
+    ]);
+    let run = admit_in(repo.path(), &["check", "pod.yaml"], None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("admit.yaml:5:15"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`critical` is not a valid severity"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("choose one of: error, warning"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing was checked: {}", run.stdout);
+
+    // Settings only the policy can judge are reported at their line too.
+    std::fs::write(
+        repo.path().join("admit.yaml"),
+        "policies:\n  - id: image-registries\n    settings: {allowed: []}\n",
+    )
+    .expect("written");
+    let run = admit_in(repo.path(), &["check", "pod.yaml"], None);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("admit.yaml:3:15"), "{}", run.stdout);
+    assert!(run.stdout.contains("invalid settings"), "{}", run.stdout);
+}
+
+#[test]
+fn include_and_exclude_hold_for_walked_and_named_files() {
+    let repo = repository(&[
+        (
+            "admit.yaml",
+            "include: [deploy]\nexclude: [\"**/generated/**\"]\npolicies: [{id: privileged}]\n",
+        ),
+        ("deploy/a.yaml", PRIVILEGED_POD),
+        ("deploy/generated/b.yaml", PRIVILEGED_POD),
+        ("docs/c.yaml", PRIVILEGED_POD),
+    ]);
+    let (report, _, _) = check_json(repo.path(), &["."]);
+    let files: Vec<String> = active(&report).into_iter().map(|f| f.1).collect();
+    assert_eq!(files, vec!["deploy/a.yaml:12:21"]);
+    // pre-commit names files one by one; the configuration still decides.
+    let (report, code, _) = check_json(
+        repo.path(),
+        &["deploy/generated/b.yaml", "docs/c.yaml", "deploy/a.yaml"],
+    );
+    assert_eq!(report["summary"]["files"], 1);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn severity_match_and_fail_on_decide_the_exit_code() {
+    let deployment = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers:
+        - name: web
+          image: registry.example.com/web:1.0
+";
+    let repo = repository(&[
+        (
+            "admit.yaml",
+            "policies:\n  - id: privileged\n    severity: warning\n  - id: host-namespaces\n    match: {kinds: [Deployment], namespaces: [other]}\n",
+        ),
+        ("pod.yaml", PRIVILEGED_POD),
+        ("deploy.yaml", deployment),
+    ]);
+    let (report, code, _) = check_json(repo.path(), &["."]);
+    assert_eq!(
+        active(&report),
+        vec![(
+            "privileged".to_string(),
+            "pod.yaml:12:21".to_string(),
+            "warning".to_string()
+        )]
+    );
+    assert_eq!(code, 0, "a warning does not fail by default");
+    let (_, code, _) = check_json(repo.path(), &["--fail-on", "warning", "."]);
+    assert_eq!(code, 1);
+
+    // The same configuration with the match widened: the Deployment's hostNetwork is an error.
+    std::fs::write(
+        repo.path().join("admit.yaml"),
+        "fail-on: never\npolicies:\n  - id: host-namespaces\n    match: {kinds: [apps/Deployment], labels: {matchExpressions: [{key: tier, operator: DoesNotExist}]}}\n",
+    )
+    .expect("written");
+    let (report, code, _) = check_json(repo.path(), &["."]);
+    assert_eq!(policies_of(&report), vec!["host-namespaces"]);
+    assert_eq!(code, 0, "fail-on: never");
+    let (_, code, _) = check_json(repo.path(), &["--fail-on", "error", "."]);
+    assert_eq!(code, 1, "the flag overrides the file");
+}
+
+#[test]
+fn kubewarden_policy_resources_are_a_policy_list() {
+    let module = support::policy("privileged");
+    let policies = format!(
+        "\
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {{name: no-privileged-pods}}
+spec:
+  module: file://{module}
+  mode: monitor
+  rules:
+    - apiGroups: [\"\"]
+      apiVersions: [v1]
+      resources: [pods]
+      operations: [CREATE, UPDATE]
+  objectSelector:
+    matchLabels: {{app: agent}}
+---
+apiVersion: policies.kubewarden.io/v1
+kind: AdmissionPolicy
+metadata: {{name: shop-privileged, namespace: shop}}
+spec:
+  module: {module}
+  rules:
+    - apiGroups: [\"\"]
+      apiVersions: [v1]
+      resources: [pods]
+      operations: [CREATE]
+---
+apiVersion: policies.kubewarden.io/v1
+kind: AdmissionPolicy
+metadata: {{name: other-privileged, namespace: other}}
+spec:
+  module: {module}
+  rules:
+    - apiGroups: [\"\"]
+      apiVersions: [v1]
+      resources: [pods]
+      operations: [CREATE]
+"
+    );
+    let repo = repository(&[("policies.yaml", &policies), ("pod.yaml", PRIVILEGED_POD)]);
+    let (report, code, stderr) = check_json(
+        repo.path(),
+        &["--policies-from", "policies.yaml", "pod.yaml"],
+    );
+    let mut found = active(&report);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "no-privileged-pods".to_string(),
+                "pod.yaml:12:21".to_string(),
+                "warning".to_string()
+            ),
+            (
+                "shop-privileged".to_string(),
+                "pod.yaml:12:21".to_string(),
+                "error".to_string()
+            ),
+        ],
+        "{stderr}"
+    );
+    assert_eq!(code, 1);
+
+    // From the configuration too, and a missing module is named at its line.
+    std::fs::write(
+        repo.path().join("admit.yaml"),
+        "policies:\n  - policies-from: policies.yaml\n",
+    )
+    .expect("written");
+    let (report, _, _) = check_json(repo.path(), &["pod.yaml"]);
+    assert_eq!(active(&report).len(), 2);
+    std::fs::write(
+        repo.path().join("policies.yaml"),
+        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {name: x}\nspec:\n  module: registry://ghcr.io/kubewarden/policies/pod-privileged:v0.0.0-missing\n",
+    )
+    .expect("written");
+    let run = admit_in(repo.path(), &["check", "pod.yaml"], None);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("policies.yaml:5:11"), "{}", run.stderr);
+    assert!(run.stderr.contains("kwctl pull"), "{}", run.stderr);
+}
+
+#[test]
+fn suppressions_in_annotations_and_comments_are_counted_and_audited() {
+    let manifest = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cni
+  annotations:
+    admit.dev/ignore: \"host-namespaces=the CNI agent needs the host network, host-ports\"
+spec:
+  selector: {matchLabels: {app: cni}}
+  template:
+    metadata:
+      labels: {app: cni}
+      annotations:
+        admit.dev/ignore: \"privileged=a template annotation is the pod's, not the workload's\"
+    spec:
+      hostNetwork: true
+      containers:
+        - name: agent
+          image: registry.example.com/cni:1.0
+          securityContext:
+            privileged: true  # admit:ignore privileged -- raw sockets
+            capabilities:
+              # admit:ignore capabilities-baseline -- NET_ADMIN for routes
+              add: [NET_ADMIN]
+        - name: sidecar
+          image: registry.example.com/sidecar:1.0
+          securityContext:
+            privileged: true  # admit:ignore privileged
+          ports:
+            - containerPort: 80  # admit:ignore host-ports -- nothing to silence here
+";
+    let repo = repository(&[("cni.yaml", manifest)]);
+    let policies = [
+        "-p",
+        "privileged",
+        "-p",
+        "host-namespaces",
+        "-p",
+        "host-ports",
+        "-p",
+        "capabilities-baseline",
+    ];
+    let mut args = policies.to_vec();
+    args.push("cni.yaml");
+    let (report, code, _) = check_json(repo.path(), &args);
+    let mut silenced = suppressed(&report);
+    silenced.sort();
+    assert_eq!(
+        silenced,
+        vec![
+            (
+                "capabilities-baseline".to_string(),
+                "cni.yaml:23:21".to_string(),
+                "error".to_string()
+            ),
+            (
+                "host-namespaces".to_string(),
+                "cni.yaml:15:20".to_string(),
+                "error".to_string()
+            ),
+            (
+                "privileged".to_string(),
+                "cni.yaml:20:25".to_string(),
+                "error".to_string()
+            ),
+            (
+                "privileged".to_string(),
+                "cni.yaml:27:25".to_string(),
+                "error".to_string()
+            ),
+        ]
+    );
+    let reasons: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["suppressed"]["reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"raw sockets"), "{reasons:?}");
+    let mut audit = active(&report);
+    audit.sort();
+    assert_eq!(
+        audit,
+        vec![
+            (
+                "suppression-without-reason".to_string(),
+                "cni.yaml:27:31".to_string(),
+                "warning".to_string()
+            ),
+            (
+                "suppression-without-reason".to_string(),
+                "cni.yaml:6:23".to_string(),
+                "warning".to_string()
+            ),
+            (
+                "unused-suppression".to_string(),
+                "cni.yaml:29:34".to_string(),
+                "warning".to_string()
+            ),
+            (
+                "unused-suppression".to_string(),
+                "cni.yaml:6:23".to_string(),
+                "warning".to_string()
+            ),
+        ]
+    );
+    assert_eq!(report["summary"]["suppressed"], 4);
+    assert_eq!(code, 0, "only warnings remain");
+    let human = admit_in(
+        repo.path(),
+        &{
+            let mut a = vec!["check"];
+            a.extend_from_slice(&args);
+            a
+        },
+        None,
+    );
+    assert!(human.summary().contains("4 suppressed"), "{}", human.stdout);
+
+    // An audit sees everything.
+    let mut strict = args.clone();
+    strict.insert(0, "--no-suppressions");
+    let (report, code, _) = check_json(repo.path(), &strict);
+    assert_eq!(suppressed(&report), vec![]);
+    assert_eq!(active(&report).len(), 4);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn init_writes_a_working_starter_and_never_overwrites() {
+    let repo = repository(&[("deploy/pod.yaml", PRIVILEGED_POD)]);
+    let run = admit_in(repo.path(), &["init"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("- id: admit"), "{}", run.stdout);
+    let written = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
+    assert!(written.contains("preset: recommended"));
+    let again = admit_in(repo.path(), &["init"], None);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    let (report, code, _) = check_json(&repo.path().join("deploy"), &["."]);
+    assert!(policies_of(&report).contains(&"privileged".to_string()));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_schema_accepts_the_starter_and_knows_every_choice() {
+    let schema: Json = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("admit.schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let repo = repository(&[]);
+    admit_in(repo.path(), &["init"], None);
+    let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
+    let module = support::policy("require-labels");
+    let everything = format!(
+        "include: [deploy]\nexclude: \"**/generated/**\"\nfail-on: warning\npolicy-timeout: 1.5\npolicies:\n  - preset: recommended\n    except: [resources]\n    severity: warning\n  - id: image-registries\n    settings: {{allowed: [registry.example.com]}}\n  - module: {module}\n    name: team-labels\n    settings: {{labels: [team]}}\n    severity: warning\n    match:\n      kinds: [Deployment, apps/StatefulSet]\n      namespaces: shop\n      labels: {{matchLabels: {{tier: web}}, matchExpressions: [{{key: legacy, operator: DoesNotExist}}]}}\noutput:\n  - human\n  - {{format: sarif, file: admit.sarif}}\n"
+    );
+    for text in [starter.as_str(), everything.as_str()] {
+        let value = yaml_to_json(text);
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}\n{text}");
+        // What the schema accepts, admit accepts.
+        std::fs::write(repo.path().join("admit.yaml"), text).expect("written");
+        let run = admit_in(repo.path(), &["check", "."], None);
+        assert_ne!(run.code, 2, "{}\n{text}", run.stderr);
+    }
+    let bad = yaml_to_json("policies:\n  - preset: everything\n");
+    assert!(!validator.is_valid(&bad));
+}
+
+/// YAML to JSON with admit's own loader, the one that reads admit.yaml.
+fn yaml_to_json(text: &str) -> Json {
+    let loaded = admit::documents::load(text);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded
+        .documents
+        .first()
+        .map_or(Json::Null, |d| d.root.to_json())
+}
