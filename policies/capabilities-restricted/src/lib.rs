@@ -39,7 +39,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                     ),
                 ),
                 None => violations.add(
-                    container.pointer(DROP),
+                    container.pointer_or_name(DROP),
                     format!(
                         "{} must drop ALL capabilities; list ALL in securityContext.capabilities.drop",
                         container.label()
@@ -112,7 +112,7 @@ mod tests {
                     "container \"lower\" must drop ALL capabilities, written in capitals".into()
                 ),
                 (
-                    "/spec/initContainers/0/securityContext/capabilities/drop".into(),
+                    "/spec/initContainers/0/name".into(),
                     "init container \"setup\" must drop ALL capabilities; list ALL in securityContext.capabilities.drop".into()
                 ),
             ]

@@ -25,10 +25,12 @@ macro_rules! metadata {
 /// `admit_policy_kit::register!(Settings, check);` where `check` is
 /// `fn(&Request<Settings>, &mut Violations)`.
 ///
-/// In the policy's unit tests it also adds a test that the policy's `README.md` agrees with its
-/// `metadata.json` and that its failing example fails (`testing::documentation`): every policy
-/// registers its handlers here, so none goes without that test. The policy's `[dev-dependencies]` must enable
-/// the kit's `testing` feature.
+/// In the policy's unit tests it also adds two tests: that the policy's `README.md` agrees with
+/// its `metadata.json` and that its failing example fails (`testing::documentation`), and that
+/// its metadata rules see each kind in every API version Kubernetes served it in
+/// (`testing::rules_cover_every_served_version`). Every policy registers its handlers here, so
+/// none goes without those tests. The policy's `[dev-dependencies]` must enable the kit's
+/// `testing` feature.
 #[macro_export]
 macro_rules! register {
     ($settings:ty, $check:path) => {
@@ -55,6 +57,15 @@ macro_rules! register {
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")),
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/metadata.json")),
             );
+        }
+
+        #[cfg(test)]
+        #[test]
+        fn metadata_rules_cover_every_served_version() {
+            $crate::testing::rules_cover_every_served_version(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/metadata.json"
+            )));
         }
     };
 }

@@ -20,8 +20,9 @@
 //!   workload kind, each [`Container`] of its three lists and each [`Owner`] of a
 //!   `securityContext`, with JSON Pointers to them;
 //! - with the `testing` feature (enable it only under `[dev-dependencies]`), [`testing`]: run a
-//!   check on an object in a unit test, and check a policy's README against its metadata and
-//!   its check. [`register!`] adds that README test to every policy's unit tests.
+//!   check on an object in a unit test, check a policy's README against its metadata and its
+//!   check, and its metadata rules against the API versions each kind was served in.
+//!   [`register!`] adds those two tests to every policy's unit tests.
 
 mod entry;
 mod json;

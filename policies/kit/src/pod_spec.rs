@@ -151,6 +151,27 @@ impl<'a> Container<'a> {
         format!("{}/{}/{}{relative}", self.pod, self.list, self.index)
     }
 
+    /// The pointer for a violation about the field at `relative` (e.g.
+    /// `/securityContext/allowPrivilegeEscalation`) that may be missing: the field's own
+    /// pointer when the field is set or the block that holds it (`securityContext`, the first
+    /// key of `relative`) is there, so admit shows it, or the block it is missing under;
+    /// otherwise the container's `name`. Without the block the nearest node along the pointer
+    /// is the container itself, which admit could only show by its first line, whatever key
+    /// that happens to be; the name is what the message calls it by. A container without a name
+    /// keeps the field's pointer.
+    pub fn pointer_or_name(&self, relative: &str) -> String {
+        let present = |node: Option<Node<'_>>| node.is_some_and(|n| !n.is_null());
+        let first_key = relative.split('/').nth(1).unwrap_or_default();
+        let block = self
+            .get(&format!("/{first_key}"))
+            .is_some_and(|b| b.is_object() || b.is_array());
+        if present(self.get(relative)) || block || !present(self.value.get("name")) {
+            self.pointer(relative)
+        } else {
+            self.pointer("/name")
+        }
+    }
+
     /// How messages name the container: `container "web"`, `init container "setup"`,
     /// `ephemeral container "debug"`.
     pub fn label(&self) -> String {
@@ -332,6 +353,89 @@ mod tests {
             !pod_spec(testing::document(&json!({"spec": {}})), "Pod")
                 .unwrap()
                 .is_windows()
+        );
+    }
+
+    #[test]
+    fn workloads_of_every_served_api_version_have_their_pod_spec() {
+        let template = "/spec/template/spec";
+        let cronjob = "/spec/jobTemplate/spec/template/spec";
+        for (group, version, kind, pointer) in [
+            ("extensions", "v1beta1", "Deployment", template),
+            ("extensions", "v1beta1", "DaemonSet", template),
+            ("extensions", "v1beta1", "ReplicaSet", template),
+            ("apps", "v1beta1", "Deployment", template),
+            ("apps", "v1beta1", "StatefulSet", template),
+            ("apps", "v1beta2", "Deployment", template),
+            ("apps", "v1beta2", "DaemonSet", template),
+            ("apps", "v1beta2", "ReplicaSet", template),
+            ("apps", "v1beta2", "StatefulSet", template),
+            ("batch", "v1beta1", "CronJob", cronjob),
+            ("batch", "v2alpha1", "CronJob", cronjob),
+        ] {
+            let mut object = json!({"containers": [{"name": "app", "securityContext": {}}]});
+            for key in pointer.rsplit('/').filter(|key| !key.is_empty()) {
+                object = json!({ key: object });
+            }
+            let settings = crate::NoSettings {};
+            let request = crate::Request {
+                group,
+                version,
+                ..testing::request(kind, &object, &settings)
+            };
+            let spec = request.pod_spec().unwrap();
+            let found: Vec<String> = spec
+                .containers()
+                .map(|c| c.pointer("/securityContext/privileged"))
+                .collect();
+            assert_eq!(
+                found,
+                [format!("{pointer}/containers/0/securityContext/privileged")],
+                "{group}/{version} {kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_block_points_at_the_container_name() {
+        let pod = json!({"spec": {"containers": [
+            {"name": "bare", "image": "x"},
+            {"name": "block", "securityContext": {}},
+            {"name": "set", "securityContext": {"flag": false}},
+            {"name": "null-block", "securityContext": null},
+            {"image": "nameless"},
+            {"name": "list", "livenessProbe": 3},
+        ]}});
+        let spec = pod_spec(testing::document(&pod), "Pod").unwrap();
+        let found: Vec<String> = spec
+            .containers()
+            .map(|c| c.pointer_or_name("/securityContext/flag"))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "/spec/containers/0/name",
+                "/spec/containers/1/securityContext/flag",
+                "/spec/containers/2/securityContext/flag",
+                "/spec/containers/3/name",
+                "/spec/containers/4/securityContext/flag",
+                "/spec/containers/5/name",
+            ]
+        );
+        let found: Vec<String> = spec
+            .containers()
+            .map(|c| c.pointer_or_name("/livenessProbe"))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "/spec/containers/0/name",
+                "/spec/containers/1/name",
+                "/spec/containers/2/name",
+                "/spec/containers/3/name",
+                "/spec/containers/4/livenessProbe",
+                "/spec/containers/5/livenessProbe",
+            ]
         );
     }
 

@@ -28,7 +28,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 container.label()
             ),
         };
-        violations.add(container.pointer(FIELD), message);
+        violations.add(container.pointer_or_name(FIELD), message);
     }
 }
 
@@ -60,7 +60,7 @@ mod tests {
                     "container \"web\" must not allow privilege escalation; set securityContext.allowPrivilegeEscalation: false".into()
                 ),
                 (
-                    "/spec/initContainers/0/securityContext/allowPrivilegeEscalation".into(),
+                    "/spec/initContainers/0/name".into(),
                     "init container \"setup\" must set securityContext.allowPrivilegeEscalation: false".into()
                 ),
                 (

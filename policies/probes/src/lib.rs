@@ -76,7 +76,7 @@ fn check(request: &Request<'_, Settings>, violations: &mut Violations) {
                 continue;
             }
             violations.add(
-                container.pointer(&format!("/{probe}")),
+                container.pointer_or_name(&format!("/{probe}")),
                 format!(
                     "{} has no {probe}; add one {}",
                     container.label(),
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(
             found,
             [(
-                "/spec/template/spec/containers/0/readinessProbe".into(),
+                "/spec/template/spec/containers/0/name".into(),
                 "container \"web\" has no readinessProbe; add one so it receives traffic only when it is ready".into()
             )]
         );
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(
             found,
             [(
-                "/spec/template/spec/containers/0/startupProbe".into(),
+                "/spec/template/spec/containers/0/name".into(),
                 "container \"db\" has no startupProbe; add one so a slow start is not taken for a failure".into()
             )]
         );

@@ -22,6 +22,8 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
     }
     let rules = request.object.get("rules").and_then(Node::as_array);
     for (index, rule) in rules.into_iter().flatten().enumerate() {
+        // Messages count rules from 1, as people do; pointers keep JSON's zero-based index.
+        let number = index + 1;
         for (field, grants) in FIELDS {
             let items = rule.get(field).and_then(Node::as_array);
             for (position, item) in items.into_iter().flatten().enumerate() {
@@ -29,7 +31,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                     violations.add(
                         format!("/rules/{index}/{field}/{position}"),
                         format!(
-                            "{} rule {index} grants {grants} with \"*\"; list only the {field} \
+                            "{} rule {number} grants {grants} with \"*\"; list only the {field} \
                              it needs",
                             request.kind
                         ),
@@ -83,10 +85,40 @@ mod tests {
             run(role, "Role"),
             [Violation {
                 pointer: "/rules/0/verbs/0".into(),
-                message: "Role rule 0 grants every verb with \"*\"; list only the verbs it needs"
+                message: "Role rule 1 grants every verb with \"*\"; list only the verbs it needs"
                     .into(),
             }]
         );
+    }
+
+    #[test]
+    fn messages_count_rules_from_one_and_pointers_from_zero() {
+        let role = json!({"rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+            {"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}
+        ]});
+        assert_eq!(
+            run(role, "ClusterRole"),
+            [Violation {
+                pointer: "/rules/1/apiGroups/0".into(),
+                message: "ClusterRole rule 2 grants every API group with \"*\"; list only the \
+                          apiGroups it needs"
+                    .into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn every_served_version_is_checked() {
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1beta1",
+            "rules": [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}]});
+        let request = Request {
+            group: "rbac.authorization.k8s.io",
+            version: "v1beta1",
+            namespace: "",
+            ..request("ClusterRole", &role, &NoSettings {})
+        };
+        assert_eq!(violations(check, &request).len(), 1);
     }
 
     #[test]

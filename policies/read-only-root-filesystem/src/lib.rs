@@ -28,7 +28,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 container.label()
             ),
         };
-        violations.add(container.pointer(FIELD), message);
+        violations.add(container.pointer_or_name(FIELD), message);
     }
 }
 
@@ -59,7 +59,7 @@ mod tests {
                     "container \"cache\" must set securityContext.readOnlyRootFilesystem: true, not false".into()
                 ),
                 (
-                    "/spec/initContainers/0/securityContext/readOnlyRootFilesystem".into(),
+                    "/spec/initContainers/0/name".into(),
                     "init container \"setup\" must set securityContext.readOnlyRootFilesystem: true (mount an emptyDir where it must write)".into()
                 ),
             ]

@@ -37,7 +37,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
                 container.label()
             ),
         };
-        violations.add(container.pointer(FIELD), message);
+        violations.add(container.pointer_or_name(FIELD), message);
     }
 }
 
@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(
             found,
             [(
-                "/spec/initContainers/0/securityContext/runAsNonRoot".into(),
+                "/spec/initContainers/0/name".into(),
                 "init container \"setup\" must set securityContext.runAsNonRoot: true (or set it once in the pod's securityContext)".into()
             )]
         );

@@ -54,7 +54,7 @@ fn check(request: &Request<'_, NoSettings>, violations: &mut Violations) {
             // violation, which is the one node to fix; only an unset pod profile leaves the
             // container itself to blame.
             violations.add(
-                container.pointer(TYPE),
+                container.pointer_or_name(TYPE),
                 format!(
                     "{} must set securityContext.seccompProfile.type to RuntimeDefault or Localhost (or set it once in the pod's securityContext)",
                     container.label()
@@ -95,6 +95,7 @@ mod tests {
                     {"name": "open", "securityContext": {"seccompProfile": {"type": "Unconfined"}}},
                     {"name": "bare"},
                     {"name": "typeless", "securityContext": {"seccompProfile": {}}},
+                    {"name": "other", "securityContext": {"runAsNonRoot": true}},
                 ],
             }}}}),
         );
@@ -107,12 +108,16 @@ mod tests {
                     "container \"open\" must not use the seccomp profile \"Unconfined\"; set securityContext.seccompProfile.type to RuntimeDefault or Localhost".into()
                 ),
                 (
-                    format!("{base}/2/securityContext/seccompProfile/type"),
+                    format!("{base}/2/name"),
                     "container \"bare\" must set securityContext.seccompProfile.type to RuntimeDefault or Localhost (or set it once in the pod's securityContext)".into()
                 ),
                 (
                     format!("{base}/3/securityContext/seccompProfile/type"),
                     "container \"typeless\" must set securityContext.seccompProfile.type to RuntimeDefault or Localhost".into()
+                ),
+                (
+                    format!("{base}/4/securityContext/seccompProfile/type"),
+                    "container \"other\" must set securityContext.seccompProfile.type to RuntimeDefault or Localhost (or set it once in the pod's securityContext)".into()
                 ),
             ]
         );

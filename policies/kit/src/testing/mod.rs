@@ -1,13 +1,16 @@
-//! Unit-test support for policies: run a check on an object without the waPC round trip, and
-//! check a policy's README ([`documentation`]). Behind the `testing` feature so that it never
+//! Unit-test support for policies: run a check on an object without the waPC round trip, check
+//! a policy's README ([`documentation`]) and its metadata rules
+//! ([`rules_cover_every_served_version`]). Behind the `testing` feature so that it never
 //! reaches a module; a policy enables it in its `[dev-dependencies]` only.
 //!
 //! Failing the test is the job of everything here, so it panics where policy code must not.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 mod documentation;
+mod rules;
 
 pub use documentation::documentation;
+pub use rules::rules_cover_every_served_version;
 
 use serde_json::Value;
 
