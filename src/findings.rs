@@ -14,8 +14,8 @@ use serde_json::Value as Json;
 
 use crate::documents::Node;
 use crate::objects::ObjectRef;
-use crate::requests::ClusterObject;
 use crate::policies::ValidationResponse;
+use crate::requests::ClusterObject;
 use crate::source::{SourceFile, Span};
 
 /// What kind of thing a finding reports; this decides the exit code.

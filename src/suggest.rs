@@ -2,7 +2,10 @@
 
 /// The name in `valid` closest to `given`, when it is close enough to be a typo: at most two
 /// edits away, or a quarter of `given`'s length for long names.
-pub(crate) fn closest<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    given: &str,
+    valid: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = 2.max(given.chars().count() / 4);
     valid
         .into_iter()

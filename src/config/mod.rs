@@ -21,7 +21,9 @@ use crate::documents::{Node, Value};
 use crate::findings::Severity;
 use crate::inputs::{Selection, normalize};
 use crate::policies::scope::{LabelOperator, LabelRequirement, LabelSelector, Scope};
-use crate::policies::{Builtin, ExecutionMode, PolicySource, Settings, UnknownExecutionMode, select};
+use crate::policies::{
+    Builtin, ExecutionMode, PolicySource, Settings, UnknownExecutionMode, select,
+};
 use crate::reports::{Format, OutputSpec};
 use crate::source::SourceFile;
 use reader::{Problem, ReadResult};

@@ -96,7 +96,10 @@ const LAYOUTS: &[Layout] = &[
         kind: "StatefulSet",
         places: &[
             (TEMPLATE_SPEC, POD_SPEC),
-            (&[Key("spec"), Key("volumeClaimTemplates"), Any, Key("spec")], CLAIM_SPEC),
+            (
+                &[Key("spec"), Key("volumeClaimTemplates"), Any, Key("spec")],
+                CLAIM_SPEC,
+            ),
         ],
     },
     Layout {
@@ -123,7 +126,10 @@ const LAYOUTS: &[Layout] = &[
         kind: "PersistentVolumeClaim",
         places: &[
             (&[Key("spec")], CLAIM_SPEC),
-            (&[Key("status")], &[&[AnyOf(&["capacity", "allocatedResources"]), Any]]),
+            (
+                &[Key("status")],
+                &[&[AnyOf(&["capacity", "allocatedResources"]), Any]],
+            ),
         ],
     },
     Layout {
@@ -145,7 +151,13 @@ const LAYOUTS: &[Layout] = &[
         places: &[(
             &[Key("spec"), Key("limits"), Any],
             &[&[
-                AnyOf(&["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"]),
+                AnyOf(&[
+                    "max",
+                    "min",
+                    "default",
+                    "defaultRequest",
+                    "maxLimitRequestRatio",
+                ]),
                 Any,
             ]],
         )],
@@ -153,7 +165,10 @@ const LAYOUTS: &[Layout] = &[
     Layout {
         groups: &[""],
         kind: "Node",
-        places: &[(&[Key("status")], &[&[AnyOf(&["capacity", "allocatable"]), Any]])],
+        places: &[(
+            &[Key("status")],
+            &[&[AnyOf(&["capacity", "allocatable"]), Any]],
+        )],
     },
     Layout {
         groups: &["storage.k8s.io"],
@@ -337,12 +352,18 @@ spec:
         let object = written(yaml, "apps", "Deployment");
         let spec = &object["spec"]["template"]["spec"];
         assert_eq!(object["spec"]["replicas"], json!(3));
-        assert_eq!(spec["containers"][0]["ports"][0]["containerPort"], json!(8080));
+        assert_eq!(
+            spec["containers"][0]["ports"][0]["containerPort"],
+            json!(8080)
+        );
         assert_eq!(
             spec["containers"][0]["resources"],
             json!({"limits": {"cpu": "1", "memory": "1G"}, "requests": {"cpu": "500m", "memory": "64Mi"}})
         );
-        assert_eq!(spec["initContainers"][0]["resources"]["requests"]["cpu"], json!("250m"));
+        assert_eq!(
+            spec["initContainers"][0]["resources"]["requests"]["cpu"],
+            json!("250m")
+        );
         assert_eq!(spec["overhead"]["cpu"], json!("100m"));
         assert_eq!(spec["volumes"][0]["emptyDir"]["sizeLimit"], json!("1k"));
         let loaded = load(yaml);
@@ -370,14 +391,18 @@ spec:
             written(quota, "", "ResourceQuota")["spec"]["hard"],
             json!({"pods": "10", "requests.cpu": "4"})
         );
-        let limits = "spec: {limits: [{type: Container, max: {cpu: 2}, maxLimitRequestRatio: {cpu: 4}}]}";
+        let limits =
+            "spec: {limits: [{type: Container, max: {cpu: 2}, maxLimitRequestRatio: {cpu: 4}}]}";
         let object = written(limits, "", "LimitRange");
         assert_eq!(object["spec"]["limits"][0]["max"]["cpu"], json!("2"));
-        assert_eq!(object["spec"]["limits"][0]["maxLimitRequestRatio"]["cpu"], json!("4"));
+        assert_eq!(
+            object["spec"]["limits"][0]["maxLimitRequestRatio"]["cpu"],
+            json!("4")
+        );
         let claim = "spec: {volumeClaimTemplates: [{spec: {resources: {requests: {storage: 1000000000000}}}}]}";
         assert_eq!(
-            written(claim, "apps", "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]
-                ["resources"]["requests"]["storage"],
+            written(claim, "apps", "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]
+                ["requests"]["storage"],
             json!("1T")
         );
     }

@@ -350,17 +350,18 @@ fn cluster_admin_binding_spares_the_allowed_subjects() {
     let (default, _) = run(id, "fail.yaml", None);
     let allowed = r#"{"allowed_subjects": ["system:masters", "alice"]}"#;
     let (found, code) = run(id, "fail.yaml", Some(allowed));
-    // Only the RoleBinding of the ServiceAccount is left.
-    let service_account: Vec<Found> = default
+    // Only the bindings of the ServiceAccount and of bob (an rbac v1beta1 binding) are left.
+    let not_allowed: Vec<Found> = default
         .into_iter()
-        .filter(|f| f.message.contains("ServiceAccount \"shop/ci\""))
+        .filter(|f| {
+            f.message.contains("ServiceAccount \"shop/ci\"") || f.message.contains("User \"bob\"")
+        })
         .collect();
-    assert_eq!(service_account.len(), 1, "{service_account:?}");
-    assert_eq!(found, service_account);
+    assert_eq!(not_allowed.len(), 2, "{not_allowed:?}");
+    assert_eq!(found, not_allowed);
     assert_eq!(code, 1);
     // The RoleBinding's subject has no namespace: it is the binding's.
-    let all =
-        r#"{"allowed_subjects": ["system:masters", "alice", "system:serviceaccount:shop:ci"]}"#;
+    let all = r#"{"allowed_subjects": ["system:masters", "alice", "bob", "system:serviceaccount:shop:ci"]}"#;
     assert_eq!(run(id, "fail.yaml", Some(all)), (vec![], 0));
     refuses(
         id,

@@ -19,6 +19,7 @@ mod hostile_policies;
 mod modes;
 mod opa;
 mod pre_commit;
+mod requests;
 mod result_cache;
 mod run;
 mod support;
