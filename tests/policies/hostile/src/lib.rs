@@ -1,4 +1,4 @@
-//! `hostile`: a test policy for admit's sandbox (issue #6). Its `misbehave` setting picks what
+//! `hostile`: a test policy for admit's sandbox. Its `misbehave` setting picks what
 //! `validate` does, for the behaviours that need real guest code rather than WAT:
 //!
 //! - `panic`: a Rust panic (with `panic = "abort"`, as Kubewarden policies are built);

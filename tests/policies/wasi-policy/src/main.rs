@@ -1,4 +1,4 @@
-//! `wasi-policy`: a Kubewarden WASI-mode policy (spec §6) whose behaviour its settings choose,
+//! `wasi-policy`: a Kubewarden WASI-mode policy whose behaviour its settings choose,
 //! so that one small module covers every path of admit's WASI host.
 //!
 //! argv[1] is `validate` or `validate-settings`; the payload is read from stdin and the answer
