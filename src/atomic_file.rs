@@ -15,27 +15,49 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// written as it is, since renaming over it would replace the device itself. A symbolic link
 /// keeps pointing where it did: its target is replaced.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let target = match std::fs::metadata(path) {
+    let (target, permissions) = match std::fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => {
             return std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)?
                 .write_all(bytes);
         }
-        Ok(_) => std::fs::canonicalize(path)?,
-        Err(_) => path.to_path_buf(),
+        Ok(metadata) => (std::fs::canonicalize(path)?, Some(metadata.permissions())),
+        Err(_) => (path.to_path_buf(), None),
     };
     let directory = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(directory)?;
-    let temporary = tempfile::NamedTempFile::new_in(directory)?;
+    let temporary = temporary_file(directory, permissions)?;
     let pending = temporary.path().to_path_buf();
     track(&pending, true);
     let written = write_and_rename(temporary, bytes, &target);
     track(&pending, false);
     written
+}
+
+/// A temporary file that becomes the target: with the mode of the file it replaces, or, for a
+/// new file, the mode any tool's new file gets (0666 less the umask) rather than the 0600 of a
+/// temporary file.
+fn temporary_file(
+    directory: &Path,
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Created through the umask, as open(2) applies it.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let temporary = builder.tempfile_in(directory)?;
+    if let Some(permissions) = permissions {
+        // Set, not created: a replaced file keeps its mode exactly, whatever the umask.
+        temporary.as_file().set_permissions(permissions)?;
+    }
+    Ok(temporary)
 }
 
 fn write_and_rename(

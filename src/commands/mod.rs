@@ -20,6 +20,18 @@ use crate::atomic_file;
 
 /// Write a file atomically, as a diagnostic when that fails.
 fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
+    // A report, a configuration or a module the user named: a missing directory is more likely
+    // a typo than a wish, so it is refused rather than made.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(miette!(
+            help = "create the directory first, or name a file in an existing one",
+            "cannot write {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        ));
+    }
     atomic_file::write(path, bytes).map_err(|e| miette!("cannot write {}: {e}", path.display()))
 }
 

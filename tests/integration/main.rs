@@ -18,6 +18,7 @@ mod hostile_inputs;
 mod hostile_policies;
 mod modes;
 mod opa;
+mod outputs;
 mod pre_commit;
 mod requests;
 mod result_cache;

@@ -11,7 +11,8 @@ use crate::commands::write_atomically;
 use crate::reports::{Format, OutputSpec};
 
 /// Settle where each report goes: `--output` names the file of the one format without a file,
-/// and standard output always carries a report (`human` when every format went to a file).
+/// and then standard output carries nothing, as `--output` promises. Otherwise standard output
+/// carries the format given without a file, or `human` when every `--format` names its file.
 pub(super) fn resolve_outputs(
     mut outputs: Vec<OutputSpec>,
     output: Option<PathBuf>,
@@ -25,6 +26,7 @@ pub(super) fn resolve_outputs(
     let to_stdout: Vec<usize> = (0..outputs.len())
         .filter(|&i| outputs[i].file.is_none())
         .collect();
+    let redirected = output.is_some();
     if let Some(file) = output {
         match to_stdout.as_slice() {
             [only] => outputs[*only].file = Some(file),
@@ -47,7 +49,7 @@ pub(super) fn resolve_outputs(
             to_stdout.len()
         ));
     }
-    if outputs.iter().all(|o| o.file.is_some()) {
+    if !redirected && outputs.iter().all(|o| o.file.is_some()) {
         outputs.push(OutputSpec {
             format: Format::Human,
             file: None,
