@@ -18,7 +18,9 @@ use crate::documents::{self, Node};
 use crate::policies::{
     CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
 };
-use crate::requests::{AdmissionRequest, ClusterObject, ResourceCatalog, build_request};
+use crate::requests::{
+    AdmissionRequest, ClusterObject, ResourceCatalog, build_request, object_header,
+};
 
 /// Where the request comes from.
 #[derive(Debug, Clone)]
@@ -148,8 +150,8 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
         RequestSource::Manifest(path) => (path, true),
     };
     let node = read_document(path)?;
-    let document = node.to_json();
     if raw {
+        let document = node.to_json();
         // A raw policy gets the document itself
         // (<https://docs.kubewarden.io/howtos/raw-policies>).
         let uid = document
@@ -164,7 +166,9 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
         });
     }
     let request = if manifest {
-        let built = build_request(document, &ResourceCatalog::builtin()).map_err(|e| {
+        // As `check` builds it: the header for the request, the object written from the tree.
+        let header = object_header(&node);
+        let built = build_request(header, &ResourceCatalog::builtin()).map_err(|e| {
             miette!(
                 "cannot build an AdmissionRequest from {}: {e}",
                 path.display()
@@ -174,11 +178,12 @@ fn read_request(source: &RequestSource, raw: bool) -> miette::Result<Request> {
             eprintln!("warning: {warning}");
         }
         let mut request = built.request;
-        // The object as `check` sends it: quantities written as the API server writes them.
+        // Quantities written as the API server writes them.
         let object = ClusterObject::new(&node, &request.kind.group, &request.kind.kind);
         request.object = Some(serde_json::to_value(object).into_diagnostic()?);
         request
     } else {
+        let document = node.to_json();
         let inner = match document.get("kind").and_then(Value::as_str) {
             Some("AdmissionReview") => document.get("request").cloned().unwrap_or(Value::Null),
             _ => document,

@@ -408,7 +408,7 @@ fn optional_str<'a>(
 }
 
 /// Splits `apps/v1` into `("apps", "v1")` and `v1` into `("", "v1")`.
-fn split_api_version(api_version: &str) -> Result<(&str, &str), RequestError> {
+pub(super) fn split_api_version(api_version: &str) -> Result<(&str, &str), RequestError> {
     let malformed = |reason| RequestError::MalformedApiVersion {
         api_version: api_version.to_string(),
         reason,

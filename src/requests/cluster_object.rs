@@ -8,6 +8,7 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
+use super::admission::split_api_version;
 use super::quantity;
 use crate::documents::{Node, Value};
 
@@ -222,9 +223,7 @@ impl<'a> ClusterObject<'a> {
     /// The object `node`, of the kind its own `apiVersion` and `kind` say.
     pub fn of(node: &'a Node) -> Self {
         let field = |key| node.get(key).and_then(Node::as_str).unwrap_or_default();
-        let group = field("apiVersion")
-            .split_once('/')
-            .map_or("", |(group, _)| group);
+        let group = split_api_version(field("apiVersion")).map_or("", |(group, _)| group);
         Self::new(node, group, field("kind"))
     }
 
