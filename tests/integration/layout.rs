@@ -86,3 +86,18 @@ fn the_policy_runtime_stands_below_every_abi_and_no_abi_imports_another() {
     check("policies/opa", &["wapc", "wasi", "policy"]);
     assert!(root().join("src/policies/runtime").is_dir());
 }
+
+/// With `autotests = false`, a test file at the top of `tests/` would never be compiled: every
+/// test lives in this binary's modules.
+#[test]
+fn no_test_file_sits_outside_the_integration_binary() {
+    let stray: Vec<_> = std::fs::read_dir(root().join("tests"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "declare these in tests/integration/main.rs: {stray:?}"
+    );
+}
