@@ -13,6 +13,7 @@ pub(crate) mod config;
 pub mod documents;
 pub mod findings;
 pub mod inputs;
+pub mod kustomize;
 pub mod objects;
 pub mod policies;
 pub(crate) mod reports;

@@ -35,7 +35,7 @@ mod tests;
 
 pub use crate::source::Span;
 pub use load::load;
-pub use pointer::{Located, escape_pointer_token};
+pub use pointer::{Located, escape_pointer_token, token_index, tokens};
 
 /// The value of a node, as go-yaml v2 resolves it for `sigs.k8s.io/yaml`.
 #[derive(Debug, Clone, PartialEq)]

@@ -53,6 +53,23 @@ fn index(token: &str) -> Option<usize> {
     canonical.then(|| token.parse().ok()).flatten()
 }
 
+/// The reference tokens of `pointer`, unescaped; `None` when it is malformed.
+pub fn tokens(pointer: &str) -> Option<Vec<String>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .map(|raw| unescape(raw).map(Cow::into_owned))
+        .collect()
+}
+
+/// The array index a reference token names, if it is one (RFC 6901: no leading zeros).
+pub fn token_index(token: &str) -> Option<usize> {
+    index(token)
+}
+
 impl Node {
     /// The node `pointer` names (RFC 6901; `""` is this node), if it exists.
     pub fn pointer(&self, pointer: &str) -> Option<&Node> {

@@ -1,0 +1,215 @@
+//! Rendering a kustomization with the user's own Kustomize, as a subprocess with a time limit.
+//!
+//! admit asks Kustomize where every object came from: it renders a throwaway kustomization,
+//! in a temporary directory outside the user's tree, that names the root as its one resource
+//! and turns on `buildMetadata: [originAnnotations, transformerAnnotations]`. Kustomize then
+//! annotates each object with the file (or generator) it came from and the kustomizations
+//! whose transformers changed it; [`super::origin`] reads and removes those annotations
+//! before any policy sees the object. Rendering never writes into the user's tree.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
+
+use super::paths::{absolute, relative};
+
+/// How long one root may take to render. Kustomize renders a large tree in well under a
+/// second; a remote base on a slow network is what this stops.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The command that renders a directory: `kustomize build`, `kubectl kustomize`, or the one
+/// configured. The directory is appended as the last argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renderer {
+    pub argv: Vec<String>,
+}
+
+/// A rendering that did not produce objects.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot run `{command}`: {message}")]
+    Spawn { command: String, message: String },
+    #[error("`{command}` did not finish within {} s", .seconds)]
+    Timeout { command: String, seconds: u64 },
+    #[error("`{command}` failed:\n{stderr}")]
+    Failed { command: String, stderr: String },
+    #[error("cannot prepare the rendering: {0}")]
+    Prepare(String),
+}
+
+/// What a rendering produced, and where the throwaway kustomization was, since the origin
+/// annotations name files relative to it.
+#[derive(Debug)]
+pub struct Rendered {
+    pub yaml: String,
+    /// The throwaway kustomization's directory (already removed), absolute.
+    pub wrapper: PathBuf,
+}
+
+impl Renderer {
+    /// The configured command, else `kustomize build`, else `kubectl kustomize`, whichever is
+    /// on `PATH` first; `None` when neither is.
+    pub fn find(configured: Option<&[String]>) -> Option<Renderer> {
+        if let Some(argv) = configured.filter(|argv| !argv.is_empty()) {
+            return Some(Renderer {
+                argv: argv.to_vec(),
+            });
+        }
+        if on_path("kustomize") {
+            return Some(Renderer {
+                argv: vec!["kustomize".into(), "build".into()],
+            });
+        }
+        on_path("kubectl").then(|| Renderer {
+            argv: vec!["kubectl".into(), "kustomize".into()],
+        })
+    }
+
+    /// The command as a user would type it.
+    pub fn command(&self) -> String {
+        self.argv.join(" ")
+    }
+
+    /// Render the kustomization in `root`.
+    pub fn render(&self, root: &Path, timeout: Duration) -> Result<Rendered, RenderError> {
+        let prepare = |error: std::io::Error| RenderError::Prepare(error.to_string());
+        let wrapper = tempfile::Builder::new()
+            .prefix("admit-kustomize-")
+            .tempdir()
+            .map_err(prepare)?;
+        let wrapper_dir = wrapper.path().canonicalize().map_err(prepare)?;
+        let root_dir = root.canonicalize().unwrap_or_else(|_| absolute(root));
+        let resource = relative(&wrapper_dir, &root_dir);
+        let kustomization = format!(
+            "# Written by admit to learn where each object comes from; removed after.\n\
+             apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+             resources:\n- {}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n",
+            serde_json::Value::String(resource.display().to_string())
+        );
+        std::fs::write(wrapper_dir.join("kustomization.yaml"), kustomization).map_err(prepare)?;
+        let command = format!("{} {}", self.command(), root.display());
+        let (program, args) = self
+            .argv
+            .split_first()
+            .ok_or_else(|| RenderError::Prepare("the Kustomize command is empty".into()))?;
+        let mut child = Command::new(program)
+            .args(args)
+            .arg(&wrapper_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|error| RenderError::Spawn {
+                command: command.clone(),
+                message: error.to_string(),
+            })?;
+        // Both pipes are drained while the child runs: a large rendering fills a pipe long
+        // before it exits.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = match child.wait_timeout(timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RenderError::Timeout {
+                    command,
+                    seconds: timeout.as_secs(),
+                });
+            }
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        if !status.success() {
+            return Err(RenderError::Failed {
+                command,
+                stderr: tidy_stderr(&stderr, &wrapper_dir, root),
+            });
+        }
+        Ok(Rendered {
+            yaml: stdout,
+            wrapper: wrapper_dir,
+        })
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
+}
+
+/// Kustomize's message without the throwaway directory's name in it, and without kubectl's
+/// log prefix (`E1205 23:07:18.688978 23830 run.go:72] "command failed" err=`).
+fn tidy_stderr(stderr: &str, wrapper: &Path, root: &Path) -> String {
+    let wrapper = wrapper.display().to_string();
+    stderr
+        .lines()
+        .map(|line| {
+            let line = match line.find("err=") {
+                Some(at) if line.starts_with('E') => line[at + 4..].trim_matches('"'),
+                _ => line,
+            };
+            line.replace(&format!("{wrapper}/"), "")
+                .replace(&wrapper, &root.display().to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            let candidate = dir.join(program);
+            candidate
+                .metadata()
+                .is_ok_and(|meta| meta.is_file() && is_executable(&meta))
+        })
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_log_prefixes_and_the_throwaway_directory_leave_the_message() {
+        let message = tidy_stderr(
+            "E1205 23:07:18.688978   23830 run.go:72] \"command failed\" err=\"accumulating resources from '/tmp/admit-x/../repo': boom\"\n",
+            Path::new("/tmp/admit-x"),
+            Path::new("overlays/prod"),
+        );
+        assert_eq!(message, "accumulating resources from '../repo': boom");
+    }
+
+    #[test]
+    fn a_configured_command_wins() {
+        let argv = ["my-kustomize".to_string(), "build".to_string()];
+        assert_eq!(
+            Renderer::find(Some(&argv)).unwrap().command(),
+            "my-kustomize build"
+        );
+    }
+}
