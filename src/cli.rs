@@ -110,6 +110,11 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub(crate) no_suppressions: bool,
 
+    /// Check the files of Kustomize trees one by one, as written, instead of rendering each
+    /// root; patch files are still not checked as objects.
+    #[arg(long)]
+    pub(crate) no_render: bool,
+
     /// Compile every policy afresh instead of using the compiled-module cache.
     #[arg(long)]
     pub(crate) no_cache: bool,

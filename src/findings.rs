@@ -153,6 +153,9 @@ pub struct Finding {
     pub help: Option<String>,
     /// Set when a suppression in the source silenced this finding.
     pub suppressed: Option<Suppressed>,
+    /// The Kustomize roots whose rendering showed it, when it was found in rendered objects
+    /// (one finding in a base shared by several overlays is reported once, naming each).
+    pub roots: Vec<String>,
 }
 
 impl Finding {
@@ -172,6 +175,7 @@ impl Finding {
             location: None,
             help: None,
             suppressed: None,
+            roots: Vec::new(),
         }
     }
 

@@ -101,6 +101,13 @@ pub enum Origin {
     File(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// Text admit made: a Kustomize root's rendering, named after the root.
+    Rendered {
+        /// The kustomization's directory.
+        root: PathBuf,
+        /// The objects, one JSON document each.
+        text: std::sync::Arc<str>,
+    },
 }
 
 /// A path that could not be walked or read.
@@ -264,6 +271,7 @@ pub fn read(input: &Input) -> Result<SourceFile, InputError> {
                 .map_err(|e| error(format!("cannot read standard input: {e}"), None))?;
             bytes
         }
+        Origin::Rendered { text, .. } => return Ok(SourceFile::new(input.name.clone(), &**text)),
     };
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(error(

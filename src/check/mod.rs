@@ -16,6 +16,7 @@ mod instances;
 mod outcome;
 mod policy_set;
 mod read;
+mod rendered;
 mod result_cache;
 
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ use evaluate::Evaluation;
 use file_check::Context;
 pub(crate) use outcome::{CheckOutcome, FailOn, PolicyInfo, Summary};
 use policy_set::Policy;
+pub(crate) use rendered::RenderOptions;
 use result_cache::ResultCache;
 
 /// A policy the user asked for, before it is loaded.
@@ -97,6 +99,8 @@ pub(crate) struct CheckOptions {
     /// will, a file the result cache knows unchanged is not read at all: its findings keep the
     /// lines and columns recorded with them.
     pub(crate) source_text: bool,
+    /// How Kustomize trees are rendered.
+    pub(crate) render: RenderOptions,
 }
 
 /// Something that follows a check's progress. Called from many threads.
@@ -122,7 +126,8 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     } else {
         Vec::new()
     };
-    let inputs = collect_inputs(options, &mut findings);
+    let mut inputs = collect_inputs(options, &mut findings);
+    let rendering = rendered::prepare(&options.render, &mut inputs, &mut findings);
     let result_cache = options
         .cache
         .as_ref()
@@ -159,7 +164,10 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
         run_key: &run_key,
         progress: options.progress.as_deref(),
     };
-    let batches = evaluate::evaluate(&evaluation, files);
+    let mut batches = evaluate::evaluate(&evaluation, files);
+    if let Some(rendering) = &rendering {
+        rendered::map_back(rendering, &mut batches);
+    }
     if let Some(cache) = result_cache {
         cache.save();
     }
@@ -205,7 +213,7 @@ fn collect_inputs(options: &CheckOptions, findings: &mut Vec<Finding>) -> Vec<in
     if let Some(selection) = &options.selection {
         inputs.retain(|input| match &input.origin {
             inputs::Origin::File(path) => selection.selects(path),
-            inputs::Origin::Stdin => true,
+            inputs::Origin::Stdin | inputs::Origin::Rendered { .. } => true,
         });
     }
     for error in input_errors {

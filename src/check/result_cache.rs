@@ -327,6 +327,11 @@ fn absolute_path(cwd: &Path, input: &Input) -> Option<PathBuf> {
     match &input.origin {
         Origin::File(path) => Some(crate::inputs::normalize(&cwd.join(path))),
         Origin::Stdin => None,
+        // Keyed by its root; its content is the rendering, so any change to a file the root
+        // reads that changes an object changes the digest. Locations are mapped after.
+        Origin::Rendered { root, .. } => {
+            Some(crate::inputs::normalize(&cwd.join(root)).join("(kustomize build)"))
+        }
     }
 }
 
@@ -569,6 +574,7 @@ impl CachedResult {
                     }),
                     None => None,
                 },
+                roots: Vec::new(),
             });
         }
         let mut tallies = vec![Tally::default(); policies];

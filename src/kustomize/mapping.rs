@@ -103,6 +103,26 @@ impl<'t> Sources<'t> {
             .clone()
     }
 
+    /// What the rendered object was made from, as a key: its resource file and document, or
+    /// its generator. The same key through two roots is the same object as written.
+    pub fn origin_key(&self, rendered: &Node, provenance: &Provenance) -> String {
+        if let Some(file) = &provenance.file
+            && let Some(parsed) = self.parsed(file)
+            && let Some(document) = matching_document(&parsed.documents, rendered)
+        {
+            return format!("{}#{}", parsed.source.name(), document.index);
+        }
+        match (&provenance.generator, &provenance.repo) {
+            (Some((kind, file)), _) => format!(
+                "{}#{kind}/{}",
+                file.display(),
+                str_at(rendered, "/metadata/name")
+            ),
+            (None, Some(repo)) => format!("{repo}#{}", str_at(rendered, "/metadata/name")),
+            (None, None) => str_at(rendered, "/metadata/name").to_string(),
+        }
+    }
+
     /// Where the node at `pointer` of the rendered object `rendered` was written.
     pub fn map(&self, rendered: &Node, pointer: &str, provenance: &Provenance) -> Option<Mapped> {
         let mut tokens = documents::tokens(pointer).unwrap_or_default();
@@ -145,7 +165,7 @@ impl<'t> Sources<'t> {
                 sets: true,
                 mapped: Mapped {
                     file: parsed.source.clone(),
-                    span: reached.span(),
+                    span: reached.span(parsed.source.text()),
                     document: document.index,
                     via: "resource",
                 },
@@ -344,7 +364,7 @@ impl<'t> Sources<'t> {
             claims.push(Claim {
                 depth: reached.depth,
                 sets,
-                mapped: text.mapped(reached.span(), document.index),
+                mapped: text.mapped(reached.span(&text.text), document.index),
             });
         }
         claims
@@ -357,6 +377,7 @@ impl<'t> Sources<'t> {
                 let parsed = self.parsed(&k.dir.join(&path.text))?;
                 Some(PatchSource {
                     source: parsed.source.clone(),
+                    text: parsed.source.text().to_string(),
                     documents: parsed.documents.clone(),
                     placement: Placement::Same,
                 })
@@ -368,6 +389,7 @@ impl<'t> Sources<'t> {
                     .unwrap_or(Placement::Whole(node.span));
                 Some(PatchSource {
                     source: k.source.clone(),
+                    text: text.to_string(),
                     documents,
                     placement,
                 })
@@ -389,6 +411,8 @@ struct Claim {
 /// A patch's parsed text and how its spans translate into the file it is written in.
 struct PatchSource {
     source: SourceFile,
+    /// The patch's own text, which its documents' spans index.
+    text: String,
     documents: Vec<Document>,
     placement: Placement,
 }
@@ -477,14 +501,20 @@ struct Reached<'s> {
 }
 
 impl Reached<'_> {
-    /// The span a finding underlines: the key with its value, as in plain files.
-    fn span(&self) -> Span {
-        match self.key_span {
-            Some(key) if !self.node.span.is_empty() && self.node.span.end >= key.start => {
-                Span::new(key.start, self.node.span.end)
+    /// The span a finding underlines, as in plain files: a scalar whole, a collection by its
+    /// key when it has one, else its first line. `text` is what the spans index.
+    fn span(&self, text: &str) -> Span {
+        match (&self.node.value, self.key_span) {
+            (Value::Mapping(_) | Value::Sequence(_), Some(key)) => key,
+            (Value::Mapping(_) | Value::Sequence(_), None) => {
+                let span = self.node.span;
+                let end = text
+                    .get(span.start..span.end)
+                    .and_then(|slice| slice.find(['\n', '\r']))
+                    .map_or(span.end, |at| span.start + at);
+                Span::new(span.start, end)
             }
-            Some(key) => key,
-            None => self.node.span,
+            _ => self.node.span,
         }
     }
 }
@@ -624,7 +654,7 @@ fn json6902_claim(
         key_span,
         ..reached
     }
-    .span();
+    .span(&text.text);
     Some(Claim {
         depth,
         sets: depth == tokens.len() && sets_rendered(reached.node, rendered, tokens),

@@ -126,7 +126,7 @@ impl Renderer {
         if !status.success() {
             return Err(RenderError::Failed {
                 command,
-                stderr: tidy_stderr(&stderr, &wrapper_dir, root),
+                stderr: tidy_stderr(&stderr, &root_dir),
             });
         }
         Ok(Rendered {
@@ -148,24 +148,49 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<S
     })
 }
 
-/// Kustomize's message without the throwaway directory's name in it, and without kubectl's
-/// log prefix (`E1205 23:07:18.688978 23830 run.go:72] "command failed" err=`).
-fn tidy_stderr(stderr: &str, wrapper: &Path, root: &Path) -> String {
-    let wrapper = wrapper.display().to_string();
-    stderr
-        .lines()
-        .map(|line| {
-            let line = match line.find("err=") {
-                Some(at) if line.starts_with('E') => line[at + 4..].trim_matches('"'),
-                _ => line,
-            };
-            line.replace(&format!("{wrapper}/"), "")
-                .replace(&wrapper, &root.display().to_string())
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string()
+/// Kustomize's message as a user can read it: without kubectl's log framing (`E1205 ...
+/// "command failed" err=<` ... `>`), without the throwaway kustomization's own layer of
+/// "accumulating resources" around the root's, and with paths relative to the working
+/// directory.
+fn tidy_stderr(stderr: &str, root_dir: &Path) -> String {
+    let mut message = match stderr.split_once("err=<") {
+        Some((_, rest)) => rest
+            .lines()
+            .map(|line| line.strip_prefix('\t').unwrap_or(line))
+            .filter(|line| line.trim() != ">")
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => match stderr.split_once("err=\"") {
+            Some((_, rest)) => unquote(rest.trim_end().trim_end_matches('"')),
+            None => stderr.to_string(),
+        },
+    };
+    let layer = format!("recursed accumulation of path '{}': ", root_dir.display());
+    if let Some(at) = message.find(&layer) {
+        message = message[at + layer.len()..].to_string();
+    }
+    if let Ok(cwd) = std::env::current_dir().and_then(|cwd| cwd.canonicalize()) {
+        message = message.replace(&format!("{}/", cwd.display()), "");
+    }
+    message.trim().to_string()
+}
+
+/// A klog value with its escapes undone.
+fn unquote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 fn on_path(program: &str) -> bool {
@@ -195,13 +220,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kubectl_log_prefixes_and_the_throwaway_directory_leave_the_message() {
-        let message = tidy_stderr(
-            "E1205 23:07:18.688978   23830 run.go:72] \"command failed\" err=\"accumulating resources from '/tmp/admit-x/../repo': boom\"\n",
-            Path::new("/tmp/admit-x"),
-            Path::new("overlays/prod"),
+    fn kubectl_log_framing_and_the_throwaway_layer_leave_the_message() {
+        let stderr = "E1205 23:20:31.337928   31202 run.go:72] \"command failed\" err=<\n\taccumulating resources: accumulation err='accumulating resources from '../../repo/crds': '/repo/crds' must resolve to a file': recursed accumulation of path '/repo/crds': accumulating resources from 'https://example.com/x.yaml': no such host\n\t: exit status 128\n >\n";
+        assert_eq!(
+            tidy_stderr(stderr, Path::new("/repo/crds")),
+            "accumulating resources from 'https://example.com/x.yaml': no such host\n: exit status 128"
         );
-        assert_eq!(message, "accumulating resources from '../repo': boom");
+        assert_eq!(tidy_stderr("Error: boom\n", Path::new("/r")), "Error: boom");
     }
 
     #[test]

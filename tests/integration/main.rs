@@ -16,6 +16,7 @@ mod corpus;
 mod formats;
 mod hostile_inputs;
 mod hostile_policies;
+mod kustomize;
 mod layout;
 mod modes;
 mod opa;

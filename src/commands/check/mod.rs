@@ -79,6 +79,10 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
             suppressions: !args.no_suppressions,
             progress: progress.clone(),
             source_text,
+            render: check::RenderOptions {
+                enabled: !args.no_render,
+                ..check::RenderOptions::default()
+            },
         };
         let outcome = check::run(&options);
         let fail_on = args

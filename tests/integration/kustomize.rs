@@ -1,0 +1,175 @@
+//! Kustomize trees: each root rendered with the real `kubectl kustomize` (or `kustomize`), and
+//! every finding at the line a user wrote (fixtures/kustomize: a base, two overlays, a
+//! component, patches of every spelling, an `images:` override, a namespace, a generator and a
+//! remote base that cannot render offline).
+
+use crate::support::{Found, admit, findings, root};
+
+/// Fail with how to get Kustomize when neither `kustomize` nor `kubectl` is on PATH.
+fn require_kustomize() {
+    let found = ["kustomize", "kubectl"].iter().any(|program| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    });
+    assert!(
+        found,
+        "these tests render with Kustomize: install kubectl (Kustomize is built in) or kustomize \
+         (https://kubectl.docs.kubernetes.io/installation/kustomize/)"
+    );
+}
+
+const POLICIES: [&str; 10] = [
+    "-p",
+    "privileged",
+    "-p",
+    "host-namespaces",
+    "-p",
+    "image-tag",
+    "-p",
+    "default-namespace",
+    "-p",
+    "privilege-escalation",
+];
+
+fn check(args: &[&str]) -> (Vec<Found>, i32) {
+    require_kustomize();
+    let mut full = vec!["fixtures/kustomize", "--isolated", "--no-cache"];
+    full.extend_from_slice(args);
+    findings(&full)
+}
+
+fn at_and_policy(found: &[Found]) -> Vec<String> {
+    found
+        .iter()
+        .map(|f| format!("{} {}", f.at, f.policy))
+        .collect()
+}
+
+#[test]
+fn every_finding_points_at_the_line_that_caused_it() {
+    let (found, code) = check(&POLICIES);
+    assert_eq!(code, 2, "the remote root cannot render: {found:#?}");
+    assert_eq!(
+        at_and_policy(&found),
+        [
+            // The base's own gap, reached through both overlays, reported once.
+            "fixtures/kustomize/base/worker.yaml:14:15 privilege-escalation",
+            // The component's patch adds a container to the dev overlay's web.
+            "fixtures/kustomize/components/debug/shell.yaml:12:16 image-tag",
+            "fixtures/kustomize/components/debug/shell.yaml:14:37 privilege-escalation",
+            // `images:` moved the tag to latest.
+            "fixtures/kustomize/overlays/dev/kustomization.yaml:8:11 image-tag",
+            // A JSON 6902 patch file, for worker only.
+            "fixtures/kustomize/overlays/prod/host-network.yaml:3:10 host-namespaces",
+            // `namespace: default`, for both Deployments.
+            "fixtures/kustomize/overlays/prod/kustomization.yaml:5:12 default-namespace",
+            "fixtures/kustomize/overlays/prod/kustomization.yaml:5:12 default-namespace",
+            // An inline JSON 6902 patch that targets every Deployment.
+            "fixtures/kustomize/overlays/prod/kustomization.yaml:15:14 host-namespaces",
+            "fixtures/kustomize/overlays/prod/kustomization.yaml:15:14 host-namespaces",
+            // A strategic-merge patch file.
+            "fixtures/kustomize/overlays/prod/privileged.yaml:12:23 privileged",
+            // The remote base cannot be fetched offline.
+            "fixtures/kustomize/remote/kustomization.yaml:1:1 kustomize",
+        ]
+    );
+    let remote = found.last().unwrap();
+    assert!(
+        remote
+            .message
+            .starts_with("cannot render fixtures/kustomize/remote:")
+            && remote.message.contains("example.invalid"),
+        "{}",
+        remote.message
+    );
+}
+
+#[test]
+fn no_patch_or_kustomization_file_is_checked_as_an_object() {
+    // The patches are Deployments without resources, probes or a securityContext: checked as
+    // objects they would draw findings of their own.
+    let (found, _) = check(&["-p", "recommended"]);
+    for finding in &found {
+        for not_an_object in ["privileged.yaml", "host-network.yaml", "shell.yaml"] {
+            if finding.at.contains(not_an_object) {
+                assert!(
+                    finding
+                        .pointer
+                        .starts_with("/spec/template/spec/containers")
+                        || finding.pointer.starts_with("/spec/template/spec/host"),
+                    "{not_an_object} was checked as an object: {finding:#?}"
+                );
+            }
+        }
+        assert!(
+            finding.policy != "request",
+            "a kustomization was checked as an object: {finding:#?}"
+        );
+    }
+}
+
+#[test]
+fn kustomizes_annotations_never_reach_a_policy() {
+    require_kustomize();
+    // The dev overlay's web Deployment, as the policy receives it.
+    let run = admit(&[
+        "check",
+        "fixtures/kustomize/overlays/dev",
+        "--isolated",
+        "--no-cache",
+        "--format",
+        "json",
+        "-p",
+        "image-tag",
+    ]);
+    assert!(
+        !run.stdout.contains("config.kubernetes.io"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("(kustomize build)"), "{}", run.stdout);
+}
+
+#[test]
+fn without_rendering_the_files_are_checked_one_by_one_but_never_the_patches() {
+    let (found, code) = check(&[&POLICIES[..], &["--no-render"]].concat());
+    assert_eq!(code, 1, "{found:#?}");
+    assert_eq!(
+        at_and_policy(&found),
+        ["fixtures/kustomize/base/worker.yaml:14:15 privilege-escalation"]
+    );
+}
+
+#[test]
+fn without_kustomize_one_warning_says_how_to_get_it() {
+    let run = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+        .current_dir(root())
+        .args([
+            "check",
+            "fixtures/kustomize",
+            "--isolated",
+            "--no-cache",
+            "--format",
+            "concise",
+            "-p",
+            "privilege-escalation",
+        ])
+        .env("PATH", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let warnings: Vec<_> = stdout
+        .lines()
+        .filter(|l| l.contains("[kustomize]"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stdout}");
+    assert!(warnings[0].contains("warning[kustomize]"), "{stdout}");
+    assert!(warnings[0].contains("kubectl"), "{stdout}");
+    // Checked file by file, the patches still left out.
+    assert!(
+        stdout.contains("fixtures/kustomize/base/worker.yaml:14:15"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("shell.yaml"), "{stdout}");
+}
