@@ -18,7 +18,7 @@ use crate::documents::{self, Node};
 use crate::findings::{Finding, FindingKind, SourceRef};
 use crate::inputs::{Input, Origin};
 use crate::kustomize::paths::normalize;
-use crate::kustomize::{Provenance, RenderError, Renderer, Sources, Tree, render};
+use crate::kustomize::{Provenance, RenderCache, RenderError, Renderer, Sources, Tree, render};
 use crate::source::Span;
 
 /// How Kustomize trees are checked.
@@ -31,6 +31,8 @@ pub(crate) struct RenderOptions {
     pub(crate) kustomize: Option<Vec<String>>,
     /// How long one root may take.
     pub(crate) timeout: Duration,
+    /// admit's cache directory, where renderings are kept across runs; `None` keeps none.
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 impl Default for RenderOptions {
@@ -39,6 +41,7 @@ impl Default for RenderOptions {
             enabled: true,
             kustomize: None,
             timeout: render::DEFAULT_TIMEOUT,
+            cache_dir: None,
         }
     }
 }
@@ -113,7 +116,7 @@ pub(super) fn prepare(
         .tree
         .roots
         .par_iter()
-        .map(|root| (root, renderer.render(root, options.timeout)))
+        .map(|root| (root, render_root(options, &rendering.tree, &renderer, root)))
         .collect();
     let mut covered = BTreeSet::new();
     for (root, result) in rendered {
@@ -136,6 +139,29 @@ pub(super) fn prepare(
     inputs.retain(|input| !is_in(input, &covered));
     inputs.sort();
     Some(rendering)
+}
+
+/// Render `root`, or take its rendering from the cache when nothing it reads changed.
+fn render_root(
+    options: &RenderOptions,
+    tree: &Tree,
+    renderer: &Renderer,
+    root: &Path,
+) -> Result<render::Rendered, RenderError> {
+    let cache = options.cache_dir.as_deref().map(RenderCache::new);
+    let fingerprint = cache
+        .as_ref()
+        .and_then(|_| RenderCache::fingerprint(tree, root, renderer));
+    if let (Some(cache), Some(fingerprint)) = (&cache, &fingerprint)
+        && let Some(rendered) = cache.get(root, fingerprint)
+    {
+        return Ok(rendered);
+    }
+    let rendered = renderer.render(root, options.timeout)?;
+    if let (Some(cache), Some(fingerprint)) = (&cache, &fingerprint) {
+        cache.put(root, fingerprint, &rendered);
+    }
+    Ok(rendered)
 }
 
 fn is_in(input: &Input, files: &BTreeSet<PathBuf>) -> bool {

@@ -129,7 +129,7 @@ impl<'t> Sources<'t> {
         // A pointer past the end of the rendered object (a missing field) is mapped as its
         // nearest existing ancestor, as findings in plain files are.
         tokens.truncate(follow(rendered, rendered, &tokens).depth);
-        let mut best = self.from_origin(rendered, &tokens, provenance);
+        let mut best = self.origin_claim(rendered, &tokens, provenance);
         for file in &provenance.transformed_by {
             let Some(kustomization) = self.kustomization(file) else {
                 continue;
@@ -150,7 +150,7 @@ impl<'t> Sources<'t> {
     }
 
     /// The resource file's (or generator's) claim on the node.
-    fn from_origin(
+    fn origin_claim(
         &self,
         rendered: &Node,
         tokens: &[String],

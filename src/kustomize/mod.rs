@@ -8,6 +8,7 @@ pub mod mapping;
 pub mod origin;
 pub mod paths;
 pub mod render;
+pub mod render_cache;
 pub mod tree;
 
 #[cfg(test)]
@@ -16,4 +17,5 @@ mod tests;
 pub use mapping::{Mapped, Sources};
 pub use origin::Provenance;
 pub use render::{RenderError, Renderer};
+pub use render_cache::RenderCache;
 pub use tree::Tree;

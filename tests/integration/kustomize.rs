@@ -173,3 +173,96 @@ fn without_kustomize_one_warning_says_how_to_get_it() {
     );
     assert!(!stdout.contains("shell.yaml"), "{stdout}");
 }
+
+#[test]
+fn one_thread_or_two_give_the_same_report() {
+    require_kustomize();
+    let report = |threads: &str| {
+        let run = admit(&[
+            "check",
+            "fixtures/kustomize",
+            "--isolated",
+            "--no-cache",
+            "--format",
+            "json",
+            "-p",
+            "recommended",
+            "-j",
+            threads,
+        ]);
+        // Everything but the elapsed time.
+        let mut json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        json["summary"]
+            .as_object_mut()
+            .unwrap()
+            .retain(|key, _| !key.contains("seconds") && !key.contains("elapsed"));
+        json.to_string()
+    };
+    assert_eq!(report("1"), report("2"));
+}
+
+/// Copy `fixtures/kustomize` into a scratch directory.
+fn scratch_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("fixtures/kustomize");
+    for entry in walk(&from) {
+        let to = dir.path().join(entry.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    dir
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_kept_rendering_is_used_until_a_file_of_the_tree_changes() {
+    require_kustomize();
+    let tree = scratch_tree();
+    std::fs::remove_dir_all(tree.path().join("remote")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let check = || {
+        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+            .current_dir(tree.path())
+            .args([
+                "check",
+                ".",
+                "--isolated",
+                "--format",
+                "concise",
+                "-p",
+                "privileged",
+            ])
+            .env("ADMIT_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = check();
+    assert!(
+        first.contains("overlays/prod/privileged.yaml:12:23"),
+        "{first}"
+    );
+    assert!(cache.path().join("renders").read_dir().unwrap().count() >= 2);
+    assert_eq!(check().lines().next(), first.lines().next());
+    // Two lines more above the patch's value: the kept rendering is stale, the finding moves.
+    let patch = tree.path().join("overlays/prod/privileged.yaml");
+    let text = std::fs::read_to_string(&patch).unwrap();
+    std::fs::write(&patch, format!("# Production only.\n# Reviewed.\n{text}")).unwrap();
+    let third = check();
+    assert!(
+        third.contains("overlays/prod/privileged.yaml:14:23"),
+        "{third}"
+    );
+}

@@ -81,6 +81,7 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
             source_text,
             render: check::RenderOptions {
                 enabled: !args.no_render,
+                cache_dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
                 ..check::RenderOptions::default()
             },
         };
