@@ -7,14 +7,11 @@
 //! whose transformers changed it; [`super::origin`] reads and removes those annotations
 //! before any policy sees the object. Rendering never writes into the user's tree.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use wait_timeout::ChildExt;
-
 use super::paths::{absolute, relative};
+use crate::subprocess::{self, on_path};
 
 /// How long one root may take to render. Kustomize renders a large tree in well under a
 /// second; a remote base on a slow network is what this stops.
@@ -28,17 +25,7 @@ pub struct Renderer {
 }
 
 /// A rendering that did not produce objects.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum RenderError {
-    #[error("cannot run `{command}`: {message}")]
-    Spawn { command: String, message: String },
-    #[error("`{command}` did not finish within {} s", .seconds)]
-    Timeout { command: String, seconds: u64 },
-    #[error("`{command}` failed:\n{stderr}")]
-    Failed { command: String, stderr: String },
-    #[error("cannot prepare the rendering: {0}")]
-    Prepare(String),
-}
+pub type RenderError = subprocess::RunError;
 
 /// What a rendering produced, and where the throwaway kustomization was, since the origin
 /// annotations name files relative to it.
@@ -75,7 +62,10 @@ impl Renderer {
 
     /// Render the kustomization in `root`.
     pub fn render(&self, root: &Path, timeout: Duration) -> Result<Rendered, RenderError> {
-        let prepare = |error: std::io::Error| RenderError::Prepare(error.to_string());
+        let prepare = |error: std::io::Error| RenderError::Prepare {
+            command: self.command(),
+            message: error.to_string(),
+        };
         let wrapper = tempfile::Builder::new()
             .prefix("admit-kustomize-")
             .tempdir()
@@ -91,61 +81,16 @@ impl Renderer {
         );
         std::fs::write(wrapper_dir.join("kustomization.yaml"), kustomization).map_err(prepare)?;
         let command = format!("{} {}", self.command(), root.display());
-        let (program, args) = self
-            .argv
-            .split_first()
-            .ok_or_else(|| RenderError::Prepare("the Kustomize command is empty".into()))?;
-        let mut child = Command::new(program)
-            .args(args)
-            .arg(&wrapper_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|error| RenderError::Spawn {
-                command: command.clone(),
-                message: error.to_string(),
-            })?;
-        // Both pipes are drained while the child runs: a large rendering fills a pipe long
-        // before it exits.
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let status = match child.wait_timeout(timeout) {
-            Ok(Some(status)) => status,
-            Ok(None) | Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(RenderError::Timeout {
-                    command,
-                    seconds: timeout.as_secs(),
-                });
-            }
-        };
-        let stdout = stdout.join().unwrap_or_default();
-        let stderr = stderr.join().unwrap_or_default();
-        if !status.success() {
-            return Err(RenderError::Failed {
-                command,
-                stderr: tidy_stderr(&stderr, &root_dir),
-            });
-        }
+        let mut argv = self.argv.clone();
+        argv.push(wrapper_dir.display().to_string());
+        let yaml = subprocess::run(&argv, &command, timeout, |stderr| {
+            tidy_stderr(stderr, &root_dir)
+        })?;
         Ok(Rendered {
-            yaml: stdout,
+            yaml,
             wrapper: wrapper_dir,
         })
     }
-}
-
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            text = String::from_utf8_lossy(&bytes).into_owned();
-        }
-        text
-    })
 }
 
 /// Kustomize's message as a user can read it: without kubectl's log framing (`E1205 ...
@@ -191,28 +136,6 @@ fn unquote(text: &str) -> String {
         }
     }
     out
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            let candidate = dir.join(program);
-            candidate
-                .metadata()
-                .is_ok_and(|meta| meta.is_file() && is_executable(&meta))
-        })
-    })
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &std::fs::Metadata) -> bool {
-    true
 }
 
 #[cfg(test)]
