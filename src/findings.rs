@@ -156,6 +156,9 @@ pub struct Finding {
     /// The Kustomize roots whose rendering showed it, when it was found in rendered objects
     /// (one finding in a base shared by several overlays is reported once, naming each).
     pub roots: Vec<String>,
+    /// Other places that explain it: the values line that set a value a Helm template
+    /// wrote, or the template line that rendered a values block.
+    pub related: Vec<SourceRef>,
 }
 
 impl Finding {
@@ -176,6 +179,7 @@ impl Finding {
             help: None,
             suppressed: None,
             roots: Vec::new(),
+            related: Vec::new(),
         }
     }
 

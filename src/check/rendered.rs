@@ -1,10 +1,13 @@
-//! Kustomize roots among the checked files, rendered before the check and mapped back after.
+//! Kustomize roots and Helm charts among the checked files, rendered before the check and
+//! mapped back after.
 //!
-//! Before: the kustomizations among the inputs are found; files that are not objects
-//! (kustomization files, patches, configurations) leave the inputs; each root is rendered and
-//! its objects join the inputs as one text, in place of the resource files they came from.
+//! Before: the kustomizations and charts among the inputs are found; files that are not
+//! objects (kustomization files, patches, configurations, everything in a chart) leave the
+//! inputs; each root and each chart rendering is rendered and its objects join the inputs as
+//! one text, in place of the files they came from.
 //! After: every finding in a rendered text is moved to the line a user wrote (see
-//! `kustomize::mapping`), and one found through several roots is kept once, naming them.
+//! `kustomize::mapping` and `helm::template`), and one found through several roots is kept
+//! once, naming them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,10 +19,11 @@ use rayon::prelude::*;
 use super::file_check::FileResult;
 use crate::documents::{self, Node};
 use crate::findings::{Finding, FindingKind, SourceRef};
+use crate::helm::{self, Chart, HelmRenderer, RenderSpec, values::ValueFiles};
 use crate::inputs::{Input, Origin};
 use crate::kustomize::paths::normalize;
 use crate::kustomize::{Provenance, RenderCache, RenderError, Renderer, Sources, Tree, render};
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 /// How Kustomize trees are checked.
 #[derive(Debug, Clone)]
@@ -29,6 +33,11 @@ pub(crate) struct RenderOptions {
     pub(crate) enabled: bool,
     /// The command that renders a directory, when configured.
     pub(crate) kustomize: Option<Vec<String>>,
+    /// The command that runs Helm, when configured.
+    pub(crate) helm: Option<Vec<String>>,
+    /// How each chart is rendered, by its directory; a chart not named renders once with its
+    /// own values.
+    pub(crate) charts: Vec<(PathBuf, Vec<RenderSpec>)>,
     /// How long one root may take.
     pub(crate) timeout: Duration,
     /// admit's cache directory, where renderings are kept across runs; `None` keeps none.
@@ -40,6 +49,8 @@ impl Default for RenderOptions {
         RenderOptions {
             enabled: true,
             kustomize: None,
+            helm: None,
+            charts: Vec::new(),
             timeout: render::DEFAULT_TIMEOUT,
             cache_dir: None,
         }
@@ -50,6 +61,8 @@ impl Default for RenderOptions {
 #[derive(Debug)]
 pub(super) struct Rendering {
     tree: Tree,
+    /// Charts that could not be checked, with why: said once each in the summary.
+    pub(super) notes: Vec<String>,
     /// By the name of the input that carries the rendering.
     roots: HashMap<String, RenderedRoot>,
 }
@@ -58,13 +71,24 @@ pub(super) struct Rendering {
 struct RenderedRoot {
     /// The root's directory as the user names it.
     root: String,
-    /// Each rendered object without Kustomize's annotations, and where it came from, by its
+    /// Each rendered object (without Kustomize's annotations) and where it came from, by its
     /// document index in the rendered text.
-    objects: Vec<(Node, Provenance)>,
+    objects: Vec<(Node, Source)>,
 }
 
-/// Find the Kustomize trees among `inputs`, take out what is not an object, and render the
-/// roots into new inputs. `None` when there is no kustomization.
+/// Where a rendered object came from.
+#[derive(Debug)]
+enum Source {
+    Kustomize(Provenance),
+    Helm {
+        /// The template file, as reports name it.
+        template: PathBuf,
+        values: Arc<ValueFiles>,
+    },
+}
+
+/// Find the Kustomize trees and Helm charts among `inputs`, take out what is not an object,
+/// and render them into new inputs. `None` when there is neither.
 pub(super) fn prepare(
     options: &RenderOptions,
     inputs: &mut Vec<Input>,
@@ -77,10 +101,35 @@ pub(super) fn prepare(
             _ => None,
         })
         .collect();
+    let charts = helm::chart::discover(&files);
+    if !charts.is_empty() {
+        inputs.retain(|input| {
+            !matches!(&input.origin, Origin::File(path) if helm::chart::in_chart(&normalize(path), &charts))
+        });
+    }
     let tree = Tree::discover(&files);
-    if tree.kustomizations.is_empty() && tree.broken.is_empty() {
+    if tree.kustomizations.is_empty() && tree.broken.is_empty() && charts.is_empty() {
         return None;
     }
+    let mut rendering = Rendering {
+        tree,
+        notes: Vec::new(),
+        roots: HashMap::new(),
+    };
+    prepare_kustomize(options, &mut rendering, inputs, findings);
+    prepare_helm(options, &charts, &mut rendering, inputs, findings);
+    inputs.sort();
+    Some(rendering)
+}
+
+/// Kustomize: leave out what is not an object, render every root.
+fn prepare_kustomize(
+    options: &RenderOptions,
+    rendering: &mut Rendering,
+    inputs: &mut Vec<Input>,
+    findings: &mut Vec<Finding>,
+) {
+    let tree = &rendering.tree;
     for broken in &tree.broken {
         findings.push(
             Finding::new(
@@ -93,12 +142,8 @@ pub(super) fn prepare(
     }
     let not_objects = tree.not_objects();
     inputs.retain(|input| !is_in(input, &not_objects));
-    let mut rendering = Rendering {
-        tree,
-        roots: HashMap::new(),
-    };
     if !options.enabled || rendering.tree.roots.is_empty() {
-        return Some(rendering);
+        return;
     }
     let Some(renderer) = Renderer::find(options.kustomize.as_deref()) else {
         findings.push(Finding::new(
@@ -110,7 +155,7 @@ pub(super) fn prepare(
             ),
         )
         .with_help("install kubectl (it has Kustomize built in) or kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/), set `kustomize: [COMMAND, ARGS...]` in admit.yaml, or pass --no-render"));
-        return Some(rendering);
+        return;
     };
     let rendered: Vec<_> = rendering
         .tree
@@ -137,8 +182,134 @@ pub(super) fn prepare(
         }
     }
     inputs.retain(|input| !is_in(input, &covered));
-    inputs.sort();
-    Some(rendering)
+}
+
+/// Helm: render every chart as each of its renderings.
+fn prepare_helm(
+    options: &RenderOptions,
+    charts: &[Chart],
+    rendering: &mut Rendering,
+    inputs: &mut Vec<Input>,
+    findings: &mut Vec<Finding>,
+) {
+    if charts.is_empty() {
+        return;
+    }
+    let helm = HelmRenderer::find(options.helm.as_deref()).filter(|_| options.enabled);
+    let Some(helm) = helm else {
+        let why = if options.enabled {
+            "no `helm` on PATH; install Helm (https://helm.sh/docs/intro/install/), or set `helm: [COMMAND, ARGS...]` in admit.yaml"
+        } else {
+            "rendering is off (--no-render)"
+        };
+        for chart in charts {
+            rendering.notes.push(format!(
+                "chart {} not checked: its templates need rendering ({why}); or pipe it in: helm template {} | admit check -",
+                chart.dir.display(),
+                chart.dir.display()
+            ));
+        }
+        return;
+    };
+    let jobs: Vec<(&Chart, RenderSpec)> = charts
+        .iter()
+        .flat_map(|chart| {
+            let specs = options
+                .charts
+                .iter()
+                .find(|(dir, _)| normalize(dir) == chart.dir)
+                .map(|(_, specs)| specs.clone())
+                .filter(|specs| !specs.is_empty())
+                .unwrap_or_else(|| vec![RenderSpec::default()]);
+            specs.into_iter().map(move |spec| (chart, spec))
+        })
+        .collect();
+    let rendered: Vec<_> = jobs
+        .par_iter()
+        .map(|(chart, spec)| (chart, spec, helm.render(chart, spec, options.timeout)))
+        .collect();
+    for (chart, spec, result) in rendered {
+        let name = match spec.name.as_str() {
+            "" => chart.dir.display().to_string(),
+            named => format!("{} ({named})", chart.dir.display()),
+        };
+        match result {
+            Ok(manifests) => {
+                let (input, root) = helm_input(chart, spec, &name, &manifests);
+                rendering.roots.insert(input.name.clone(), root);
+                inputs.push(input);
+            }
+            Err(error) => {
+                let finding = Finding::new(
+                    FindingKind::Error,
+                    "helm",
+                    format!("cannot render chart {name}: {error}"),
+                )
+                .with_help("the other charts and files are still checked");
+                let chart_file = chart.dir.join("Chart.yaml");
+                findings.push(match std::fs::read_to_string(&chart_file) {
+                    Ok(text) => finding.at(at_start(
+                        &SourceFile::new(chart_file.display().to_string(), text),
+                        Span::new(0, 0),
+                    )),
+                    Err(_) => finding,
+                });
+            }
+        }
+    }
+}
+
+/// The input that carries one chart rendering: each object as one JSON document.
+fn helm_input(
+    chart: &Chart,
+    spec: &RenderSpec,
+    name: &str,
+    manifests: &[helm::Manifest],
+) -> (Input, RenderedRoot) {
+    let mut value_paths = vec![(
+        chart.dir.join("values.yaml"),
+        chart.dir.join("values.yaml").display().to_string(),
+    )];
+    value_paths.extend(
+        spec.values
+            .iter()
+            .map(|path| (path.clone(), normalize(path).display().to_string())),
+    );
+    let values = Arc::new(ValueFiles::read(&value_paths));
+    let mut text = String::new();
+    let mut objects = Vec::new();
+    for manifest in manifests {
+        let template = helm::chart::source_file(chart, &manifest.source)
+            .unwrap_or_else(|| PathBuf::from(&manifest.source));
+        for document in documents::load(&manifest.text).documents {
+            if !objects.is_empty() {
+                text.push_str("---\n");
+            }
+            text.push_str(&document.root.to_json().to_string());
+            text.push('\n');
+            objects.push((
+                document.root,
+                Source::Helm {
+                    template: template.clone(),
+                    values: values.clone(),
+                },
+            ));
+        }
+    }
+    let input = Input {
+        name: format!("{name} (helm template)"),
+        origin: Origin::Rendered {
+            root: chart.dir.join(format!("{}.helm", spec.name)),
+            text: Arc::from(text),
+        },
+    };
+    (
+        input,
+        RenderedRoot {
+            root: name.to_string(),
+            objects,
+        },
+    )
 }
 
 /// Render `root`, or take its rendering from the cache when nothing it reads changed.
@@ -181,7 +352,7 @@ fn rendered_input(root: &Path, output: &render::Rendered) -> (Input, RenderedRoo
         }
         text.push_str(&document.root.to_json().to_string());
         text.push('\n');
-        objects.push((document.root, provenance));
+        objects.push((document.root, Source::Kustomize(provenance)));
     }
     let root_name = root.display().to_string();
     let input = Input {
@@ -213,7 +384,7 @@ fn render_error(tree: &Tree, root: &Path, error: &RenderError) -> Finding {
     }
 }
 
-fn at_start(file: &crate::source::SourceFile, span: Span) -> SourceRef {
+fn at_start(file: &SourceFile, span: Span) -> SourceRef {
     SourceRef {
         file: file.clone(),
         span,
@@ -228,6 +399,7 @@ fn at_start(file: &crate::source::SourceFile, span: Span) -> SourceRef {
 /// through several roots once, naming them all.
 pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
     let sources = Sources::new(&rendering.tree);
+    let mut templates = HashMap::new();
     let mut origins = Vec::new();
     for finding in batches
         .iter_mut()
@@ -241,7 +413,7 @@ pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
         else {
             continue;
         };
-        let origin = map_finding(&sources, root, finding);
+        let origin = map_finding(&sources, &mut templates, root, finding);
         finding.roots = vec![root.root.clone()];
         origins.push(origin);
     }
@@ -302,18 +474,91 @@ pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
 
 /// Point `finding`, found in `root`'s rendering, at the line that caused it; the key of the
 /// object it is about, as written.
-fn map_finding(sources: &Sources<'_>, root: &RenderedRoot, finding: &mut Finding) -> String {
+fn map_finding(
+    sources: &Sources<'_>,
+    templates: &mut HashMap<PathBuf, Option<SourceFile>>,
+    root: &RenderedRoot,
+    finding: &mut Finding,
+) -> String {
     let Some(location) = &mut finding.location else {
         return String::new();
     };
-    let Some((object, provenance)) = root.objects.get(location.document) else {
+    let Some((object, source)) = root.objects.get(location.document) else {
         return String::new();
     };
     let pointer = location.pointer.as_deref().unwrap_or("/metadata/name");
-    if let Some(mapped) = sources.map(object, pointer, provenance) {
-        location.file = mapped.file;
-        location.span = mapped.span;
-        location.document = mapped.document;
+    match source {
+        Source::Kustomize(provenance) => {
+            if let Some(mapped) = sources.map(object, pointer, provenance) {
+                location.file = mapped.file;
+                location.span = mapped.span;
+                location.document = mapped.document;
+            }
+            sources.origin_key(object, provenance)
+        }
+        Source::Helm { template, values } => {
+            let file = templates
+                .entry(template.clone())
+                .or_insert_with(|| {
+                    let text = std::fs::read_to_string(template).ok()?;
+                    Some(SourceFile::new(template.display().to_string(), text))
+                })
+                .clone();
+            let key = format!("{}#{}", template.display(), location.document);
+            let Some(file) = file else {
+                return key;
+            };
+            let mut tokens = documents::tokens(pointer).unwrap_or_default();
+            let mut depth = 0;
+            let mut at = object;
+            for token in &tokens {
+                let next = match &at.value {
+                    documents::Value::Mapping(_) => at.get(token),
+                    documents::Value::Sequence(items) => {
+                        documents::token_index(token).and_then(|i| items.get(i))
+                    }
+                    _ => None,
+                };
+                let Some(next) = next else { break };
+                at = next;
+                depth += 1;
+            }
+            tokens.truncate(depth);
+            let Some(hit) = helm::template::locate(file.text(), object, &tokens) else {
+                return key;
+            };
+            let value = hit.values_paths.iter().find_map(|path| values.locate(path));
+            let template_ref = |label: &str| SourceRef {
+                file: file.clone(),
+                span: hit.span,
+                document: 0,
+                pointer: location.pointer.clone(),
+                label: label.to_string(),
+                object: location.object.clone(),
+            };
+            match value {
+                // The key was not written in the template (toYaml of a values block): the
+                // values node is the place to fix, the template line is how it got there.
+                Some((values_file, span, _)) if !hit.exact => {
+                    finding.related.push(template_ref("rendered by this line"));
+                    location.file = values_file;
+                    location.span = span;
+                    location.document = 0;
+                }
+                Some((values_file, span, true)) => {
+                    finding.related.push(SourceRef {
+                        file: values_file,
+                        span,
+                        document: 0,
+                        pointer: None,
+                        label: "the value is set here".into(),
+                        object: None,
+                    });
+                    *location = template_ref(&location.label);
+                }
+                _ => *location = template_ref(&location.label),
+            }
+            key
+        }
     }
-    sources.origin_key(object, provenance)
 }

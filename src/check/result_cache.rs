@@ -575,6 +575,7 @@ impl CachedResult {
                     None => None,
                 },
                 roots: Vec::new(),
+                related: Vec::new(),
             });
         }
         let mut tallies = vec![Tally::default(); policies];
