@@ -172,7 +172,7 @@ fn stream() -> String {
 /// The first Deployment of a loaded stream.
 fn deployment(docs: &[Document]) -> ObjectRef<'_> {
     docs.iter()
-        .flat_map(|doc| objects::extract(doc).objects)
+        .flat_map(|doc| objects::extract(doc, &[]).objects)
         .find(|object| object.node.get("kind").and_then(|k| k.as_str()) == Some("Deployment"))
         .expect("the stream has a Deployment")
 }
@@ -214,7 +214,7 @@ fn load(c: &mut Criterion) {
             loaded
                 .documents
                 .iter()
-                .map(|doc| objects::extract(black_box(doc)).objects.len())
+                .map(|doc| objects::extract(black_box(doc), &[]).objects.len())
                 .sum::<usize>()
         })
     });

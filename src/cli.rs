@@ -81,9 +81,16 @@ pub(crate) struct CheckArgs {
     #[arg(short, long, value_name = "FILE|JSON")]
     pub(crate) settings: Option<String>,
 
-    /// The file name standard input has in reports.
+    /// The file name standard input has in reports. An `exclude` (the configuration's or
+    /// --exclude) that names it leaves standard input unchecked.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub(crate) stdin_filename: String,
+
+    /// Never check files matching GLOB, relative to the current directory (`**/generated/**`;
+    /// a name without `*` also excludes everything under it); repeat for several. Adds to the
+    /// configuration's `exclude`, and holds for files named on the command line too.
+    #[arg(long = "exclude", value_name = "GLOB", value_parser = parse_exclude)]
+    pub(crate) excludes: Vec<String>,
 
     /// Wall-time limit for one policy call, in seconds [default: 2].
     #[arg(long, value_name = "SECONDS")]
@@ -150,7 +157,8 @@ pub(crate) struct CheckArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub(crate) threads: Option<usize>,
 
-    /// Print what policies log (kubewarden/tracing/log) to standard error.
+    /// Print what policies log (kubewarden/tracing/log) to standard error, and name each
+    /// object and path left unchecked (other tools' configurations, broken links).
     #[arg(short, long)]
     pub(crate) verbose: bool,
 }
@@ -227,6 +235,13 @@ fn parse_output(value: &str) -> Result<OutputSpec, String> {
         )
     })?;
     Ok(OutputSpec { format, file })
+}
+
+/// `--exclude`'s value: a glob, checked now so that a mistake is a usage error.
+fn parse_exclude(value: &str) -> Result<String, String> {
+    crate::inputs::pattern_globs(value)
+        .map(|_| value.to_string())
+        .map_err(|error| format!("invalid glob `{value}`: {}", error.kind()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

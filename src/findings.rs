@@ -18,6 +18,17 @@ use crate::policies::ValidationResponse;
 use crate::requests::ClusterObject;
 use crate::source::{SourceFile, Span};
 
+/// admit's own warnings, by id. A configuration's `disable` turns them off, and a suppression
+/// in a manifest silences them as it silences a policy; errors are never turned off.
+pub const ADMIT_WARNINGS: [&str; 6] = [
+    crate::requests::UNKNOWN_KIND,
+    crate::requests::REQUEST_WARNING,
+    "not-an-object",
+    "suppression",
+    "suppression-without-reason",
+    "unused-suppression",
+];
+
 /// What kind of thing a finding reports; this decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FindingKind {

@@ -112,7 +112,7 @@ fn check_batch<'r, 'c>(
                     .loaded
                     .documents
                     .iter()
-                    .map(objects::extract)
+                    .map(|document| objects::extract(document, evaluation.context.skip_kinds))
                     .collect()
             })
             .collect();

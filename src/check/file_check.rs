@@ -6,12 +6,16 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::instances::PolicyInstances;
+use super::misspelled;
+use super::outcome::SetApart;
 use super::policy_set::Policy;
 use crate::documents::Loaded;
-use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
-use crate::objects::{Extracted, ObjectRef};
+use crate::findings::{self, ADMIT_WARNINGS, Finding, FindingKind, ObjectName, SourceRef};
+use crate::objects::{Extracted, KindPattern, ObjectRef, any_matches};
 use crate::policies::{Builtin, CallError, PolicyRuntime};
-use crate::requests::{AdmissionRequest, ResourceCatalog, build_request, object_header};
+use crate::requests::{
+    AdmissionRequest, RequestWarning, ResourceCatalog, UNKNOWN_KIND, build_request, object_header,
+};
 use crate::source::SourceFile;
 use crate::suppressions;
 
@@ -33,6 +37,8 @@ pub(crate) struct FileResult {
     pub(crate) objects: usize,
     /// Documents without apiVersion/kind.
     pub(crate) skipped_documents: usize,
+    /// Objects set apart unchecked (other tools' configurations, `skip-kinds`).
+    pub(crate) set_apart: Vec<SetApart>,
     /// What each policy did here, by its index in the run. Kept per policy so that the run can
     /// leave out a policy it stopped (see `Policy::is_hung`) from every count.
     pub(crate) tallies: Vec<Tally>,
@@ -77,6 +83,10 @@ pub(crate) struct Context<'r, 'o> {
     pub(crate) suppressions: bool,
     /// Policy-level errors (compilation, settings), each reported once.
     pub(crate) policy_errors: &'r Mutex<Vec<Finding>>,
+    /// Kinds set apart unchecked (the configuration's `skip-kinds`).
+    pub(crate) skip_kinds: &'r [KindPattern],
+    /// Kinds known without a CustomResourceDefinition (`known-kinds`): no unknown-kind warning.
+    pub(crate) known_kinds: &'r [KindPattern],
 }
 
 /// One file to check: its text, its documents and the objects found in them.
@@ -219,7 +229,7 @@ pub(crate) fn check_files<'r>(
                     input.file,
                     (item.object.document.index, Some(&item.name)),
                     &|id: &str| ran(context, &applied[item.file], id),
-                    |id| Builtin::find(id).is_some(),
+                    is_known_id,
                 ));
             }
         }
@@ -253,6 +263,22 @@ fn document_findings(input: &FileInput<'_>, result: &mut FileResult) {
         );
     }
     for (document, extracted) in input.loaded.documents.iter().zip(input.extracted) {
+        for misspelled in &extracted.misspelled {
+            result
+                .findings
+                .extend(misspelled::findings(file, document.index, misspelled));
+        }
+        let set_apart = extracted
+            .other_tools
+            .iter()
+            .map(|(object, tool)| (object, Some(tool.to_string())))
+            .chain(extracted.skipped_kinds.iter().map(|object| (object, None)))
+            .map(|(object, tool)| SetApart {
+                file: file.name().to_string(),
+                object: object.type_name(),
+                tool,
+            });
+        result.set_apart.extend(set_apart);
         for skipped in &extracted.skipped {
             if skipped.pointer.is_empty() {
                 result.skipped_documents += 1;
@@ -281,6 +307,9 @@ fn document_findings(input: &FileInput<'_>, result: &mut FileResult) {
     }
 }
 
+/// The id of errors about an object that cannot become an admission request.
+pub(super) const INVALID_OBJECT: &str = "invalid-object";
+
 /// `# admit:ignore` comments of a file, applied to its findings and audited.
 fn comment_suppressions(
     context: &Context<'_, '_>,
@@ -301,7 +330,7 @@ fn comment_suppressions(
             input.file,
             (document, None),
             &ran,
-            |id| Builtin::find(id).is_some(),
+            is_known_id,
         ));
     }
 }
@@ -328,8 +357,22 @@ fn prepare(context: &Context<'_, '_>, file: &SourceFile, item: &mut ObjectWork<'
     }
     match build_request(object_header(item.object.node), context.catalog) {
         Ok(built) => {
-            for warning in built.warnings {
-                let finding = Finding::new(FindingKind::Warning, "request", warning).at(at_object(
+            let kind = &built.request.kind;
+            if let Some(meant) = context
+                .catalog
+                .builtin_kind_in_other_case(&kind.group, &kind.kind)
+            {
+                // No policy runs on a kind the API server would refuse.
+                item.findings
+                    .push(kind_in_other_case(file, item, &kind.kind, meant));
+                return;
+            }
+            let api_version = item.name.api_version.as_str();
+            for RequestWarning { id, message } in built.warnings {
+                if id == UNKNOWN_KIND && any_matches(context.known_kinds, api_version, &kind.kind) {
+                    continue;
+                }
+                let finding = Finding::new(FindingKind::Warning, id, message).at(at_object(
                     file,
                     item,
                     "this object",
@@ -339,11 +382,35 @@ fn prepare(context: &Context<'_, '_>, file: &SourceFile, item: &mut ObjectWork<'
             item.request = Some(built.request);
         }
         Err(error) => {
-            let finding = Finding::new(FindingKind::Error, "invalid-object", error.to_string())
+            let finding = Finding::new(FindingKind::Error, INVALID_OBJECT, error.to_string())
                 .at(at_object(file, item, "this object"));
             item.findings.push(finding);
         }
     }
+}
+
+/// The error for `kind: pod`: a built-in kind in another case, which the API server refuses
+/// (kinds are case-sensitive), at the kind's value.
+fn kind_in_other_case(
+    file: &SourceFile,
+    item: &ObjectWork<'_>,
+    written: &str,
+    meant: &str,
+) -> Finding {
+    let mut at = at_object(file, item, &format!("did you mean `{meant}`?"));
+    if let Some(value) = item.object.node.get("kind") {
+        at.span = value.span;
+        at.pointer = Some("/kind".into());
+    }
+    Finding::new(
+        FindingKind::Error,
+        INVALID_OBJECT,
+        format!(
+            "unknown kind `{written}`: did you mean `{meant}`? Kinds are case-sensitive, and no \
+             policy checks this object until it names its kind"
+        ),
+    )
+    .at(at)
 }
 
 /// A reference to the object as a whole: its name, else its first line.
@@ -356,6 +423,12 @@ fn at_object(file: &SourceFile, item: &ObjectWork<'_>, label: &str) -> SourceRef
         label: label.into(),
         object: Some(item.name.clone()),
     }
+}
+
+/// Whether a suppression's `id` names something that can be silenced: a built-in policy or
+/// one of admit's own warnings.
+fn is_known_id(id: &str) -> bool {
+    Builtin::find(id).is_some() || ADMIT_WARNINGS.contains(&id)
 }
 
 /// Whether policy `id` ran in this file's check: it is part of the run, and unless it applied
@@ -416,7 +489,7 @@ fn evaluate<'r>(
             Err(error) => {
                 let finding = Finding::new(
                     FindingKind::Error,
-                    "invalid-object",
+                    INVALID_OBJECT,
                     format!("cannot serialize the request: {error}"),
                 )
                 .at(at_object(file, item, "this object"));

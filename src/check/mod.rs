@@ -13,6 +13,7 @@
 mod evaluate;
 mod file_check;
 mod instances;
+mod misspelled;
 mod outcome;
 mod policy_set;
 mod read;
@@ -27,12 +28,13 @@ use rayon::prelude::*;
 
 use crate::findings::{Finding, FindingKind, Severity};
 use crate::inputs;
+use crate::objects::KindPattern;
 use crate::policies::scope::Scope;
 use crate::policies::{ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicySource, Settings};
 use crate::source::{SourceFile, Span};
 use evaluate::Evaluation;
 use file_check::Context;
-pub(crate) use outcome::{CheckOutcome, FailOn, PolicyInfo, Summary};
+pub(crate) use outcome::{CheckOutcome, FailOn, PolicyInfo, SetApart, Summary};
 use policy_set::Policy;
 pub(crate) use rendered::RenderOptions;
 use result_cache::ResultCache;
@@ -87,8 +89,16 @@ pub(crate) struct CheckOptions {
     pub(crate) limits: Limits,
     /// Where compiled modules are kept across runs; `None` compiles every time.
     pub(crate) cache: Option<ModuleCache>,
-    /// Which of the files found are checked; `None` checks all.
-    pub(crate) selection: Option<inputs::Selection>,
+    /// Which of the files found are checked: those every selection selects (the
+    /// configuration's `include` and `exclude`, the command line's `--exclude`). Their
+    /// excludes hold for standard input's `--stdin-filename` too.
+    pub(crate) selections: Vec<inputs::Selection>,
+    /// Kinds never checked (`skip-kinds`), beyond the other tools' configurations.
+    pub(crate) skip_kinds: Vec<KindPattern>,
+    /// Kinds known without a CustomResourceDefinition (`known-kinds`).
+    pub(crate) known_kinds: Vec<KindPattern>,
+    /// admit's own warnings turned off, by id (`disable`).
+    pub(crate) disabled: Vec<String>,
     /// Whether `admit.dev/ignore` annotations and `# admit:ignore` comments count; off for an
     /// audit that must see everything.
     pub(crate) suppressions: bool,
@@ -126,8 +136,13 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     } else {
         Vec::new()
     };
-    let mut inputs = collect_inputs(options, &mut findings);
-    let rendering = rendered::prepare(&options.render, &mut inputs, &mut findings);
+    let (mut inputs, mut skipped_inputs) = collect_inputs(options, &mut findings);
+    let rendering = rendered::prepare(
+        &options.render,
+        &mut inputs,
+        &mut skipped_inputs,
+        &mut findings,
+    );
     let result_cache = options
         .cache
         .as_ref()
@@ -139,11 +154,17 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     let files = read.files;
     let mut summary = Summary {
         files: files.len(),
+        skipped_inputs,
         ..Summary::default()
     };
     // Hashing every module is only worth it when results are cached.
     let run_key = match &result_cache {
-        Some(_) => result_cache::run_fingerprint(&policies, &catalog, options.suppressions),
+        Some(_) => result_cache::run_fingerprint(
+            &policies,
+            &catalog,
+            (&options.skip_kinds, &options.known_kinds),
+            options.suppressions,
+        ),
         None => String::new(),
     };
 
@@ -157,6 +178,8 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
         catalog: &catalog,
         suppressions: options.suppressions,
         policy_errors: &policy_errors,
+        skip_kinds: &options.skip_kinds,
+        known_kinds: &options.known_kinds,
     };
     let evaluation = Evaluation {
         context: &context,
@@ -176,6 +199,10 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     }
 
     let logs = outcome::gather(batches, &policies, &mut findings, &mut summary);
+    // Turned off, not suppressed: they are not counted either. Errors never are.
+    findings.retain(|finding| {
+        finding.kind == FindingKind::Error || !options.disabled.contains(&finding.source)
+    });
     if let Some(runtime) = &runtime {
         validate_unused_settings(&policies, runtime, &policy_errors);
     }
@@ -206,20 +233,39 @@ fn start_runtime(
     }
 }
 
-/// The files to check: those found under the paths that the configuration selects. A path
-/// that cannot be walked is an error finding.
-fn collect_inputs(options: &CheckOptions, findings: &mut Vec<Finding>) -> Vec<inputs::Input> {
-    let (mut inputs, input_errors) = inputs::collect(&options.paths, &options.stdin_name);
-    if let Some(selection) = &options.selection {
-        inputs.retain(|input| match &input.origin {
-            inputs::Origin::File(path) => selection.selects(path),
-            inputs::Origin::Stdin | inputs::Origin::Rendered { .. } => true,
-        });
-    }
-    for error in input_errors {
+/// The files to check: those found under the paths that every selection selects, and the
+/// paths left out on purpose. A path that cannot be walked is an error finding.
+fn collect_inputs(
+    options: &CheckOptions,
+    findings: &mut Vec<Finding>,
+) -> (Vec<inputs::Input>, Vec<inputs::SkippedInput>) {
+    let inputs::Collected {
+        mut inputs,
+        errors,
+        mut skipped,
+    } = inputs::collect(&options.paths, &options.stdin_name);
+    inputs.retain(|input| match &input.origin {
+        inputs::Origin::File(path) => options.selections.iter().all(|s| s.selects(path)),
+        // Named by `--stdin-filename`, as an editor names the buffer it pipes: an excluded
+        // file must stay excluded whichever way it comes. Only `exclude` holds, since
+        // standard input's default name is in no `include`.
+        inputs::Origin::Stdin => {
+            let name = std::path::Path::new(&input.name);
+            let excluded = options.selections.iter().any(|s| s.excludes(name));
+            if excluded {
+                skipped.push(inputs::SkippedInput::ExcludedStdin {
+                    name: input.name.clone(),
+                });
+            }
+            !excluded
+        }
+        inputs::Origin::Rendered { .. } => true,
+    });
+    for error in errors {
         findings.push(Finding::new(FindingKind::Error, "input", error.to_string()));
     }
-    inputs
+    skipped.sort();
+    (inputs, skipped)
 }
 
 /// Policies are compiled when an object needs them; one given settings is still checked when

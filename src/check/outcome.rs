@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::file_check::FileResult;
 use super::policy_set::Policy;
 use crate::findings::{self, Finding, FindingKind, Severity};
+use crate::inputs::SkippedInput;
 use crate::suppressions;
 
 /// Which findings fail a run (exit code 1). Errors always exit 2.
@@ -40,6 +41,18 @@ pub(crate) struct PolicyInfo {
     pub(crate) severity: Severity,
 }
 
+/// An object a check set apart without checking it: another tool's configuration, or a kind
+/// the configuration's `skip-kinds` names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SetApart {
+    /// The file it is in, as reports name it.
+    pub(crate) file: String,
+    /// Its `apiVersion kind`.
+    pub(crate) object: String,
+    /// The tool whose configuration it is; `None` for a kind `skip-kinds` names.
+    pub(crate) tool: Option<String>,
+}
+
 /// Counts for the closing line of a report; `reports` words it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
@@ -67,6 +80,11 @@ pub(crate) struct Summary {
     pub(crate) cached_files: usize,
     /// Wall time of the check.
     pub(crate) elapsed: Duration,
+    /// Objects set apart unchecked, sorted; reports count them in notes.
+    pub(crate) set_apart: Vec<SetApart>,
+    /// Paths left out on purpose (Helm charts, broken links, an excluded standard input),
+    /// sorted; reports say so in notes.
+    pub(crate) skipped_inputs: Vec<SkippedInput>,
 }
 
 /// The result of a check: findings in report order, counts, and guest logs.
@@ -106,6 +124,11 @@ impl CheckOutcome {
         a.suppressed += b.suppressed;
         a.cached_files += b.cached_files;
         a.elapsed += b.elapsed;
+        a.set_apart.extend(b.set_apart);
+        a.set_apart.sort();
+        a.skipped_inputs.extend(b.skipped_inputs);
+        a.skipped_inputs.sort();
+        a.skipped_inputs.dedup();
         self
     }
 
@@ -173,6 +196,7 @@ pub(super) fn gather(
         );
         summary.objects += result.objects;
         summary.skipped_documents += result.skipped_documents;
+        summary.set_apart.extend(result.set_apart);
         for (index, tally) in result.tallies.iter().enumerate() {
             if !is_hung(index) {
                 summary.evaluations += tally.evaluations;
@@ -195,6 +219,7 @@ pub(super) fn finish(
     started: Instant,
 ) -> CheckOutcome {
     findings::sort(&mut findings);
+    summary.set_apart.sort();
     summary.errors = count(&findings, |f| f.kind == FindingKind::Error);
     summary.warnings = count(&findings, |f| {
         f.kind != FindingKind::Error && f.severity == Severity::Warning

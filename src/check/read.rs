@@ -151,7 +151,7 @@ fn crds_in(loaded: &Loaded) -> Vec<serde_json::Value> {
     loaded
         .documents
         .iter()
-        .flat_map(|document| objects::extract(document).objects)
+        .flat_map(|document| objects::extract(document, &[]).objects)
         .filter(|object| {
             object.node.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")
         })

@@ -20,7 +20,7 @@ use super::file_check::FileResult;
 use crate::documents::{self, Node};
 use crate::findings::{Finding, FindingKind, SourceRef};
 use crate::helm::{self, Chart, HelmRenderer, RenderSpec, values::ValueFiles};
-use crate::inputs::{Input, Origin};
+use crate::inputs::{Input, Origin, SkippedInput};
 use crate::kustomize::paths::normalize;
 use crate::kustomize::{Provenance, RenderCache, RenderError, Renderer, Sources, Tree, render};
 use crate::source::{SourceFile, Span};
@@ -61,8 +61,6 @@ impl Default for RenderOptions {
 #[derive(Debug)]
 pub(super) struct Rendering {
     tree: Tree,
-    /// Charts that could not be checked, with why: said once each in the summary.
-    pub(super) notes: Vec<String>,
     /// By the name of the input that carries the rendering.
     roots: HashMap<String, RenderedRoot>,
 }
@@ -92,6 +90,7 @@ enum Source {
 pub(super) fn prepare(
     options: &RenderOptions,
     inputs: &mut Vec<Input>,
+    skipped: &mut Vec<SkippedInput>,
     findings: &mut Vec<Finding>,
 ) -> Option<Rendering> {
     let files: Vec<PathBuf> = inputs
@@ -101,23 +100,28 @@ pub(super) fn prepare(
             _ => None,
         })
         .collect();
-    let charts = helm::chart::discover(&files);
-    if !charts.is_empty() {
-        inputs.retain(|input| {
-            !matches!(&input.origin, Origin::File(path) if helm::chart::in_chart(&normalize(path), &charts))
-        });
-    }
+    // The walk already left the charts' templates and values out, and noted each chart.
+    let charts: Vec<Chart> = skipped
+        .iter()
+        .filter_map(|skipped| match skipped {
+            SkippedInput::Chart { directory } => Chart::read(Path::new(directory)),
+            _ => None,
+        })
+        .collect();
     let tree = Tree::discover(&files);
     if tree.kustomizations.is_empty() && tree.broken.is_empty() && charts.is_empty() {
         return None;
     }
     let mut rendering = Rendering {
         tree,
-        notes: Vec::new(),
         roots: HashMap::new(),
     };
     prepare_kustomize(options, &mut rendering, inputs, findings);
-    prepare_helm(options, &charts, &mut rendering, inputs, findings);
+    let rendered = prepare_helm(options, &charts, &mut rendering, inputs, findings);
+    // A chart that was rendered (or failed to, which is an error of its own) needs no note.
+    skipped.retain(|skipped| {
+        !matches!(skipped, SkippedInput::Chart { directory } if rendered.contains(&PathBuf::from(directory)))
+    });
     inputs.sort();
     Some(rendering)
 }
@@ -184,32 +188,18 @@ fn prepare_kustomize(
     inputs.retain(|input| !is_in(input, &covered));
 }
 
-/// Helm: render every chart as each of its renderings.
+/// Helm: render every chart as each of its renderings; the charts rendered (or that failed
+/// to). Without Helm the charts stay noted as not checked.
 fn prepare_helm(
     options: &RenderOptions,
     charts: &[Chart],
     rendering: &mut Rendering,
     inputs: &mut Vec<Input>,
     findings: &mut Vec<Finding>,
-) {
-    if charts.is_empty() {
-        return;
-    }
+) -> Vec<PathBuf> {
     let helm = HelmRenderer::find(options.helm.as_deref()).filter(|_| options.enabled);
-    let Some(helm) = helm else {
-        let why = if options.enabled {
-            "no `helm` on PATH; install Helm (https://helm.sh/docs/intro/install/), or set `helm: [COMMAND, ARGS...]` in admit.yaml"
-        } else {
-            "rendering is off (--no-render)"
-        };
-        for chart in charts {
-            rendering.notes.push(format!(
-                "chart {} not checked: its templates need rendering ({why}); or pipe it in: helm template {} | admit check -",
-                chart.dir.display(),
-                chart.dir.display()
-            ));
-        }
-        return;
+    let Some(helm) = helm.filter(|_| !charts.is_empty()) else {
+        return Vec::new();
     };
     let jobs: Vec<(&Chart, RenderSpec)> = charts
         .iter()
@@ -235,7 +225,7 @@ fn prepare_helm(
         };
         match result {
             Ok(manifests) => {
-                let (input, root) = helm_input(chart, spec, &name, &manifests);
+                let (input, root) = helm_input(chart, spec, &name, &manifests, findings);
                 rendering.roots.insert(input.name.clone(), root);
                 inputs.push(input);
             }
@@ -257,6 +247,7 @@ fn prepare_helm(
             }
         }
     }
+    charts.iter().map(|chart| chart.dir.clone()).collect()
 }
 
 /// The input that carries one chart rendering: each object as one JSON document.
@@ -265,6 +256,7 @@ fn helm_input(
     spec: &RenderSpec,
     name: &str,
     manifests: &[helm::Manifest],
+    findings: &mut Vec<Finding>,
 ) -> (Input, RenderedRoot) {
     let mut value_paths = vec![(
         chart.dir.join("values.yaml"),
@@ -281,7 +273,31 @@ fn helm_input(
     for manifest in manifests {
         let template = helm::chart::source_file(chart, &manifest.source)
             .unwrap_or_else(|| PathBuf::from(&manifest.source));
-        for document in documents::load(&manifest.text).documents {
+        let loaded = documents::load(&manifest.text);
+        // The API server would refuse what does not load (a key written twice, say): an error
+        // at the template, quoting the rendered line.
+        for error in &loaded.errors {
+            let line = manifest.text[..error.span.start.min(manifest.text.len())]
+                .matches('\n')
+                .count();
+            let rendered_line = manifest.text.lines().nth(line).unwrap_or_default().trim();
+            let finding = Finding::new(
+                FindingKind::Error,
+                "invalid-yaml",
+                format!(
+                    "the chart rendered {name} into invalid YAML: {} (rendered line: `{rendered_line}`)",
+                    error.message
+                ),
+            );
+            findings.push(match std::fs::read_to_string(&template) {
+                Ok(text) => finding.at(at_start(
+                    &SourceFile::new(template.display().to_string(), text),
+                    Span::new(0, 0),
+                )),
+                Err(_) => finding,
+            });
+        }
+        for document in loaded.documents {
             if !objects.is_empty() {
                 text.push_str("---\n");
             }

@@ -35,11 +35,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::file_check::{FileResult, Tally};
+use super::outcome::SetApart;
 use super::policy_set::Policy;
 use crate::findings::{
     Finding, FindingKind, ObjectName, Severity, SourceRef, Suppressed, SuppressionKind,
 };
 use crate::inputs::{Input, Origin};
+use crate::objects::KindPattern;
 use crate::requests::ResourceCatalog;
 use crate::source::{Location, SourceFile, Span};
 
@@ -47,17 +49,19 @@ use crate::source::{Location, SourceFile, Span};
 const DETERMINISTIC_ERRORS: [&str; 2] = ["invalid-yaml", "invalid-object"];
 
 /// Bumped when the entry layout changes.
-const FORMAT: &str = "admit-results-v6";
+const FORMAT: &str = "admit-results-v7";
 
 /// Identifies the admit build: a hash of its sources, set by build.rs, so that a rebuilt admit
 /// never trusts what an older one found.
 const BUILD: &str = env!("ADMIT_SOURCE_HASH");
 
 /// Fingerprint of everything but the file that decides what checking a file finds: the admit
-/// build, the policies, the CRD catalog and whether suppressions count.
+/// build, the policies, the CRD catalog, the kinds skipped and known (`skip-kinds`,
+/// `known-kinds`) and whether suppressions count.
 pub(crate) fn run_fingerprint(
     policies: &[Policy<'_>],
     catalog: &ResourceCatalog,
+    (skip_kinds, known_kinds): (&[KindPattern], &[KindPattern]),
     suppressions: bool,
 ) -> String {
     let mut hasher = Sha256::new();
@@ -66,6 +70,10 @@ pub(crate) fn run_fingerprint(
     }
     field(&mut hasher, &[u8::from(suppressions)]);
     field(&mut hasher, catalog.fingerprint().as_bytes());
+    for kinds in [skip_kinds, known_kinds] {
+        let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+        field(&mut hasher, names.join("\n").as_bytes());
+    }
     // Each hashes its module (tens to hundreds of kilobytes): on every core.
     let fingerprints: Vec<[u8; 32]> = policies.par_iter().map(Policy::fingerprint).collect();
     for fingerprint in fingerprints {
@@ -391,6 +399,9 @@ struct CachedResult {
     logs: Vec<(usize, String)>,
     objects: usize,
     skipped_documents: usize,
+    /// Objects set apart: `apiVersion kind` and the tool, without the file's name (which
+    /// depends on how the file was reached).
+    set_apart: Vec<(String, Option<String>)>,
     /// Only the policies that evaluated something here, by index.
     tallies: Vec<(usize, Tally)>,
 }
@@ -493,6 +504,11 @@ impl CachedResult {
             logs: result.logs.clone(),
             objects: result.objects,
             skipped_documents: result.skipped_documents,
+            set_apart: result
+                .set_apart
+                .iter()
+                .map(|set_apart| (set_apart.object.clone(), set_apart.tool.clone()))
+                .collect(),
             tallies: result
                 .tallies
                 .iter()
@@ -589,6 +605,15 @@ impl CachedResult {
             logs: self.logs,
             objects: self.objects,
             skipped_documents: self.skipped_documents,
+            set_apart: self
+                .set_apart
+                .into_iter()
+                .map(|(object, tool)| SetApart {
+                    file: file.name().to_string(),
+                    object,
+                    tool,
+                })
+                .collect(),
             tallies,
             cached: true,
             applied_broken: false,

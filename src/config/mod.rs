@@ -7,19 +7,21 @@
 
 mod admission_policies;
 pub(crate) mod reader;
+mod rendering;
 
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 
 pub(crate) use admission_policies::read_admission_policies;
 pub(crate) use reader::FileError;
 
 use crate::check::{FailOn, PolicySpec};
 use crate::documents::{Node, Value};
-use crate::findings::Severity;
-use crate::inputs::{Selection, normalize};
+use crate::findings::{ADMIT_WARNINGS, Severity};
+use crate::inputs::{Selection, normalize, pattern_globs};
+use crate::objects::KindPattern;
 use crate::policies::scope::{LabelOperator, LabelRequirement, LabelSelector, Scope};
 use crate::policies::{
     Builtin, ExecutionMode, PolicySource, Settings, UnknownExecutionMode, select,
@@ -29,9 +31,9 @@ use crate::source::SourceFile;
 use reader::{Problem, ReadResult};
 
 /// File names a configuration may have, in the order they are looked for.
-pub(crate) const CONFIG_NAMES: [&str; 2] = ["admit.yaml", ".admit.yaml"];
+pub(crate) const CONFIG_NAMES: [&str; 2] = crate::inputs::CONFIG_FILE_NAMES;
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 13] = [
     "include",
     "exclude",
     "fail-on",
@@ -39,6 +41,12 @@ const TOP_KEYS: [&str; 7] = [
     "output",
     "policy-timeout",
     "policy-memory",
+    "skip-kinds",
+    "known-kinds",
+    "disable",
+    "render",
+    "kustomize",
+    "helm",
 ];
 const POLICY_KEYS: [&str; 10] = [
     "preset",
@@ -73,6 +81,20 @@ pub(crate) struct Config {
     pub(crate) policy_timeout: Option<f64>,
     /// Memory cap of one policy instance, in MiB.
     pub(crate) policy_memory: Option<u64>,
+    /// Kinds never checked, beyond the other tools' configurations admit knows.
+    pub(crate) skip_kinds: Vec<KindPattern>,
+    /// Custom resources known without their CustomResourceDefinition: no unknown-kind warning.
+    pub(crate) known_kinds: Vec<KindPattern>,
+    /// admit's own warnings turned off, by id.
+    pub(crate) disabled: Vec<String>,
+    /// Whether Kustomize roots and Helm charts are rendered (`render:`).
+    pub(crate) render: Option<bool>,
+    /// The command that renders a kustomization.
+    pub(crate) kustomize: Option<Vec<String>>,
+    /// The command that runs Helm.
+    pub(crate) helm: Option<Vec<String>>,
+    /// How each chart is rendered, by its directory.
+    pub(crate) charts: Vec<(PathBuf, Vec<crate::helm::RenderSpec>)>,
 }
 
 /// The configuration that governs `path`: the nearest `admit.yaml` or `.admit.yaml` in its
@@ -130,6 +152,13 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
         outputs: Vec::new(),
         policy_timeout: None,
         policy_memory: None,
+        skip_kinds: Vec::new(),
+        known_kinds: Vec::new(),
+        disabled: Vec::new(),
+        render: None,
+        kustomize: None,
+        helm: None,
+        charts: Vec::new(),
     };
     let root = match documents.as_slice() {
         [] => return Ok(config),
@@ -155,6 +184,12 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
                     config.policy_memory = Some(policy_memory(node)?);
                 }
                 "output" => config.outputs = outputs(node, &directory)?,
+                "skip-kinds" => config.skip_kinds = kind_patterns(node, "skip-kinds")?,
+                "known-kinds" => config.known_kinds = kind_patterns(node, "known-kinds")?,
+                "disable" => config.disabled = disabled(node)?,
+                "render" => config.render = Some(rendering::render(node)?),
+                "kustomize" => config.kustomize = Some(rendering::command(node, "kustomize")?),
+                "helm" => (config.helm, config.charts) = rendering::helm(node, &directory)?,
                 "policies" => config.policies = Some(Vec::new()),
                 _ => {}
             }
@@ -171,23 +206,52 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
 fn globs(node: &Node, what: &str) -> ReadResult<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for (pattern, span) in reader::strings(node, what)? {
-        // A bare directory name means everything under it, as in .gitignore.
-        let glob = Glob::new(pattern.trim_start_matches("./"))
-            .map_err(|e| Problem::new(span, format!("invalid glob `{pattern}`: {}", e.kind())))?;
-        builder.add(glob);
-        if !pattern.contains('*') {
-            let under = format!(
-                "{}/**",
-                pattern.trim_start_matches("./").trim_end_matches('/')
-            );
-            if let Ok(glob) = Glob::new(&under) {
-                builder.add(glob);
-            }
+        for glob in pattern_globs(&pattern)
+            .map_err(|e| Problem::new(span, format!("invalid glob `{pattern}`: {}", e.kind())))?
+        {
+            builder.add(glob);
         }
     }
     builder
         .build()
         .map_err(|e| Problem::new(node.span, format!("invalid {what} globs: {e}")))
+}
+
+/// `skip-kinds` and `known-kinds`: kinds as `GROUP/KIND`, `GROUP/*` or `KIND`.
+fn kind_patterns(node: &Node, what: &str) -> ReadResult<Vec<KindPattern>> {
+    reader::strings(node, what)?
+        .into_iter()
+        .map(|(text, span)| {
+            KindPattern::parse(&text).map_err(|error| {
+                Problem::new(span, error.to_string()).help(
+                    "write GROUP/KIND (`example.com/Widget`), GROUP/* for every kind of a \
+                     group, GROUP/VERSION/KIND, or a bare KIND for that kind in any group; \
+                     the group is the apiVersion before its version",
+                )
+            })
+        })
+        .collect()
+}
+
+/// `disable`: admit's own warnings to turn off.
+fn disabled(node: &Node) -> ReadResult<Vec<String>> {
+    reader::strings(node, "disable")?
+        .into_iter()
+        .map(|(id, span)| {
+            if ADMIT_WARNINGS.contains(&id.as_str()) {
+                return Ok(id);
+            }
+            let problem = Problem::new(span, format!("`{id}` is not one of admit's warnings"));
+            Err(if Builtin::find(&id).is_some() {
+                problem.help(format!(
+                    "`{id}` is a policy: leave it out with `except: [{id}]` on its preset, or \
+                     make it a warning with `- id: {id}` and `severity: warning`"
+                ))
+            } else {
+                problem.help(reader::choices("admit's warnings", &ADMIT_WARNINGS, &id))
+            })
+        })
+        .collect()
 }
 
 fn outputs(node: &Node, directory: &Path) -> ReadResult<Vec<OutputSpec>> {

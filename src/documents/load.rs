@@ -506,17 +506,37 @@ impl<'t> Loader<'t> {
                 self.next_index - 1
             }
         };
+        let resume = span.start;
         let message = error.info();
-        self.loaded.errors.push(LoadError {
-            message: if message.is_empty() {
-                "YAML syntax error".to_owned()
-            } else {
-                message
-            },
-            span,
-            document: Some(index),
-        });
-        span.start
+        let (message, span) = match template_action_before(self.text, offset) {
+            // The parser's own words ("- is only valid inside a block") would send the user
+            // looking for a YAML mistake in what is not YAML at all.
+            Some(action) => (
+                format!(
+                    "`{}` at the start of a line is a Go template action (Helm), not YAML: this \
+                     file is a template; check what it renders (`helm template CHART | admit \
+                     check -`), not the template",
+                    &self.text[action.start..action.end]
+                ),
+                action,
+            ),
+            None if message.is_empty() => ("YAML syntax error".to_owned(), span),
+            None => (message, span),
+        };
+        // Several errors after one template action are one problem.
+        if self
+            .loaded
+            .errors
+            .last()
+            .is_none_or(|last| last.span != span)
+        {
+            self.loaded.errors.push(LoadError {
+                message,
+                span,
+                document: Some(index),
+            });
+        }
+        resume
     }
 
     /// A block scalar's span runs from its `|`/`>` indicator through its last non-blank line.
@@ -558,6 +578,28 @@ impl<'t> Loader<'t> {
         let end = trim_blank_tail(bytes, start, content.end.clamp(start, bytes.len()));
         Span::new(start, end.max(header_end))
     }
+}
+
+/// The `{{` or `{{-` of the last line at or before `offset`'s line that starts (after its
+/// indentation) with a Go template action: Helm's `{{- if ...}}` and `{{ include ... }}` lines
+/// are what the YAML parser stumbles on in a chart's templates.
+fn template_action_before(text: &str, offset: usize) -> Option<Span> {
+    let line_end = text
+        .get(offset..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |end| offset + end);
+    let mut start = 0;
+    let mut found = None;
+    for line in text[..line_end].split_inclusive('\n') {
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.starts_with("{{") {
+            let at = start + (line.len() - content.len());
+            let width = if content.starts_with("{{-") { 3 } else { 2 };
+            found = Some(Span::new(at, at + width));
+        }
+        start += line.len();
+    }
+    found
 }
 
 /// Turn a finished key node into a pending key, or explain why it cannot be one.

@@ -811,3 +811,28 @@ fn a_template_expression_gets_a_hint() {
     );
     assert_eq!(error.span.start, "metadata:\n  name: ".len());
 }
+
+#[test]
+fn a_template_action_starting_a_line_is_named_instead_of_the_parsers_complaint() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    {{- include \"shop.labels\" . | nindent 4 }}\nspec:\n  replicas: 1\n";
+    let loaded = load(text);
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    let error = &loaded.errors[0];
+    assert!(
+        error
+            .message
+            .starts_with("`{{-` at the start of a line is a Go template action (Helm)"),
+        "{}",
+        error.message
+    );
+    let at = text.find("{{-").unwrap();
+    assert_eq!((error.span.start, error.span.end), (at, at + 3));
+
+    // Without a template line, the parser's own words.
+    let loaded = load("a: [1\nb: 2\n");
+    assert!(
+        !loaded.errors[0].message.contains("template"),
+        "{}",
+        loaded.errors[0].message
+    );
+}

@@ -18,8 +18,10 @@
 //! - A message spanning several lines is joined into one, so that one line is one finding.
 //! - Suppressed findings are left out (the summary counts them); the JSON and SARIF reports
 //!   list them.
+//! - After the summary, `note: ...` lines say what was left out on purpose (other tools'
+//!   configurations, Helm charts, broken links).
 
-use super::{Report, SummaryLine};
+use super::{Report, SummaryLine, write_notes};
 use crate::check::CheckOutcome;
 use crate::findings::Finding;
 
@@ -31,7 +33,8 @@ impl Report for ConciseReport {
         for finding in outcome.findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", line(finding))?;
         }
-        writeln!(out, "{}", SummaryLine(&outcome.summary))
+        writeln!(out, "{}", SummaryLine(&outcome.summary))?;
+        write_notes(out, &outcome.summary)
     }
 }
 

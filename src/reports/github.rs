@@ -18,12 +18,12 @@
 //! - The message, and the help after it on a line of its own, are escaped as the runner
 //!   expects (`%` `\r` `\n`; in property values also `:` and `,`), so a message can never end
 //!   the command early or start a command of its own.
-//! - The summary follows as a plain line, for the step's log.
+//! - The summary follows as a plain line, for the step's log, then its `note: ...` lines.
 //! - Suppressed findings are left out (the summary counts them).
 //!
 //! GitHub shows at most 10 annotations of each type per step; the rest are still in the log.
 
-use super::{Report, SummaryLine};
+use super::{Report, SummaryLine, write_notes};
 use crate::check::CheckOutcome;
 use crate::findings::{Finding, Severity};
 
@@ -35,7 +35,8 @@ impl Report for GithubReport {
         for finding in outcome.findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", command(finding))?;
         }
-        writeln!(out, "{}", SummaryLine(&outcome.summary))
+        writeln!(out, "{}", SummaryLine(&outcome.summary))?;
+        write_notes(out, &outcome.summary)
     }
 }
 

@@ -7,7 +7,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
 };
 
-use super::{Report, SummaryLine};
+use super::{Report, SummaryLine, write_notes};
 use crate::check::CheckOutcome;
 use crate::findings::{self, Finding, FindingKind};
 
@@ -52,7 +52,8 @@ impl Report for HumanReport {
         for finding in findings.iter().filter(|f| f.is_active()) {
             writeln!(out, "{}", self.render(finding))?;
         }
-        writeln!(out, "{}", SummaryLine(summary))
+        writeln!(out, "{}", SummaryLine(summary))?;
+        write_notes(out, summary)
     }
 }
 

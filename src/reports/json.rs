@@ -19,8 +19,9 @@ use std::io::Write;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, notes};
 use crate::check::{CheckOutcome, PolicyInfo, Summary};
+use crate::inputs::SkippedInput;
 
 use crate::findings::{Finding, FindingKind, SourceRef, SuppressionKind};
 
@@ -40,6 +41,8 @@ struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     policies: Vec<JsonPolicy<'a>>,
     summary: JsonSummary,
+    notes: Vec<String>,
+    skipped: Vec<JsonSkipped<'a>>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +126,55 @@ struct JsonSummary {
     seconds: f64,
 }
 
+/// Something left out of the check on purpose (the human report's notes, one by one).
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    /// `other-tool`, `skip-kinds`, `chart`, `broken-link` or `excluded-stdin`.
+    reason: &'static str,
+    /// The file, the chart's directory or the link.
+    path: &'a str,
+    /// `apiVersion kind` of an object set apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a str>,
+    /// The tool whose configuration it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool: Option<&'a str>,
+    /// What is wrong with a broken link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+fn json_skipped(summary: &Summary) -> Vec<JsonSkipped<'_>> {
+    let objects = summary.set_apart.iter().map(|set_apart| JsonSkipped {
+        reason: if set_apart.tool.is_some() {
+            "other-tool"
+        } else {
+            "skip-kinds"
+        },
+        path: &set_apart.file,
+        object: Some(&set_apart.object),
+        tool: set_apart.tool.as_deref(),
+        message: None,
+    });
+    let paths = summary.skipped_inputs.iter().map(|skipped| {
+        let (reason, path, message) = match skipped {
+            SkippedInput::Chart { directory } => ("chart", directory, None),
+            SkippedInput::BrokenLink { name, reason } => {
+                ("broken-link", name, Some(reason.as_str()))
+            }
+            SkippedInput::ExcludedStdin { name } => ("excluded-stdin", name, None),
+        };
+        JsonSkipped {
+            reason,
+            path,
+            object: None,
+            tool: None,
+            message,
+        }
+    });
+    objects.chain(paths).collect()
+}
+
 /// The kind names JSON output uses.
 pub(crate) fn kind_name(kind: FindingKind) -> &'static str {
     match kind {
@@ -157,6 +209,10 @@ impl Report for JsonReport {
         write_nested(&mut out, &policies, 1)?;
         out.write_all(b",\n  \"summary\": ")?;
         write_nested(&mut out, &json_summary(&outcome.summary), 1)?;
+        out.write_all(b",\n  \"notes\": ")?;
+        write_nested(&mut out, &notes(&outcome.summary), 1)?;
+        out.write_all(b",\n  \"skipped\": ")?;
+        write_nested(&mut out, &json_skipped(&outcome.summary), 1)?;
         out.write_all(b"\n}\n")?;
         out.flush()
     }
@@ -413,6 +469,8 @@ mod tests {
             findings: outcome.findings.iter().map(json_finding).collect(),
             policies: outcome.policies.iter().map(json_policy).collect(),
             summary: json_summary(&outcome.summary),
+            notes: notes(&outcome.summary),
+            skipped: json_skipped(&outcome.summary),
         };
         let mut out = serde_json::to_vec_pretty(&document).expect("serialized");
         out.push(b'\n');
@@ -466,6 +524,22 @@ mod tests {
                 summary: Summary {
                     files: 3,
                     elapsed: std::time::Duration::from_millis(1234),
+                    // Notes and what they count, once.
+                    set_apart: (count == 1)
+                        .then(|| crate::check::SetApart {
+                            file: "k/kustomization.yaml".into(),
+                            object: "kustomize.config.k8s.io/v1beta1 Kustomization".into(),
+                            tool: Some("Kustomize".into()),
+                        })
+                        .into_iter()
+                        .collect(),
+                    skipped_inputs: (count == 1)
+                        .then(|| SkippedInput::BrokenLink {
+                            name: "README".into(),
+                            reason: "a symbolic link loop".into(),
+                        })
+                        .into_iter()
+                        .collect(),
                     ..Summary::default()
                 },
                 logs: Vec::new(),

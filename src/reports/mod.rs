@@ -6,6 +6,7 @@ mod github;
 mod human;
 mod json;
 mod junit;
+mod notes;
 mod sarif;
 mod summary;
 
@@ -14,16 +15,25 @@ pub(crate) use github::GithubReport;
 pub(crate) use human::HumanReport;
 pub(crate) use json::JsonReport;
 pub(crate) use junit::JunitReport;
+pub(crate) use notes::{notes, unchecked};
 pub(crate) use sarif::SarifReport;
 pub(crate) use summary::SummaryLine;
 
-use crate::check::CheckOutcome;
+use crate::check::{CheckOutcome, Summary};
 
 /// A printer of a finished check.
 pub(crate) trait Report {
     /// Write the outcome: its findings are already in report order, and suppressed ones are
     /// marked (a format that cannot show them as suppressed leaves them out).
     fn write(&self, out: &mut dyn std::io::Write, outcome: &CheckOutcome) -> std::io::Result<()>;
+}
+
+/// The notes after the summary line of the text reports, each on its own `note: ` line.
+fn write_notes(out: &mut dyn std::io::Write, summary: &Summary) -> std::io::Result<()> {
+    for note in notes(summary) {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
 }
 
 /// One report to produce: a format, and the file it goes to.

@@ -201,9 +201,14 @@ fn admit_rule(id: &str, severity: Severity) -> ReportingDescriptor {
     let description = match id {
         "input" => "A path given to admit cannot be read",
         "invalid-yaml" => "A document is not valid YAML or JSON, or not what kubectl accepts",
-        "invalid-object" => "An object cannot be turned into an admission request",
+        "invalid-object" => {
+            "A document looks like an object but misspells apiVersion or kind, or an object cannot be turned into an admission request"
+        }
         "not-an-object" => "A List item is not a Kubernetes object and was skipped",
-        "request" => "Part of the admission request had to be guessed",
+        "request" => "Part of the admission request may differ from a cluster's",
+        "unknown-kind" => {
+            "A kind is neither built in nor defined by a CustomResourceDefinition among the checked files: its resource name was guessed"
+        }
         "admit" => "admit itself failed",
         _ => "Reported by admit",
     };

@@ -229,7 +229,30 @@ pub struct BuiltRequest {
     pub request: AdmissionRequest,
     /// Where the request may differ from a cluster's: a guessed resource name, an ignored
     /// namespace.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<RequestWarning>,
+}
+
+/// The id of the warning that a kind is neither built in nor defined by a
+/// CustomResourceDefinition: its own, so that a user can turn it off (a repository of custom
+/// resources whose CRDs live elsewhere would get one on every object).
+pub const UNKNOWN_KIND: &str = "unknown-kind";
+
+/// The id of every other warning about how a request was built.
+pub const REQUEST_WARNING: &str = "request";
+
+/// Where a built request may differ from the one a cluster would build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestWarning {
+    /// The diagnostic id: [`UNKNOWN_KIND`] or [`REQUEST_WARNING`].
+    pub id: &'static str,
+    /// What the user should know.
+    pub message: String,
+}
+
+impl fmt::Display for RequestWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Why a manifest cannot become an AdmissionRequest.
@@ -328,19 +351,25 @@ pub fn build_request(
     let mut warnings = Vec::new();
     let resolution = catalog.resolve(group, kind);
     if resolution.source == ResolutionSource::Guessed {
-        warnings.push(format!(
-            "unknown kind {api_version} {kind}: guessed resource \"{}\"; add its CustomResourceDefinition to the checked files to make this exact",
-            resolution.plural
-        ));
+        warnings.push(RequestWarning {
+            id: UNKNOWN_KIND,
+            message: format!(
+                "unknown kind {api_version} {kind}: guessed resource \"{}\"; add its CustomResourceDefinition to the checked files to make this exact",
+                resolution.plural
+            ),
+        });
     }
     let namespace = if resolution.namespaced {
         Some(declared_namespace.unwrap_or("default"))
     } else {
         if declared_namespace.is_some() {
             let named = name.map(|n| format!(" \"{n}\"")).unwrap_or_default();
-            warnings.push(format!(
-                "{api_version} {kind}{named} is cluster-scoped; metadata.namespace is ignored"
-            ));
+            warnings.push(RequestWarning {
+                id: REQUEST_WARNING,
+                message: format!(
+                    "{api_version} {kind}{named} is cluster-scoped; metadata.namespace is ignored"
+                ),
+            });
         }
         None
     };
@@ -543,9 +572,10 @@ mod tests {
         assert_eq!(built.request.namespace, None);
         assert_eq!(
             built.warnings,
-            [
-                "rbac.authorization.k8s.io/v1 ClusterRole \"reader\" is cluster-scoped; metadata.namespace is ignored"
-            ]
+            [RequestWarning {
+                id: REQUEST_WARNING,
+                message: "rbac.authorization.k8s.io/v1 ClusterRole \"reader\" is cluster-scoped; metadata.namespace is ignored".into()
+            }]
         );
     }
 
@@ -581,9 +611,10 @@ mod tests {
         assert_eq!(built.request.namespace.as_deref(), Some("default"));
         assert_eq!(
             built.warnings,
-            [
-                "unknown kind example.com/v1 Widget: guessed resource \"widgets\"; add its CustomResourceDefinition to the checked files to make this exact"
-            ]
+            [RequestWarning {
+                id: UNKNOWN_KIND,
+                message: "unknown kind example.com/v1 Widget: guessed resource \"widgets\"; add its CustomResourceDefinition to the checked files to make this exact".into()
+            }]
         );
     }
 

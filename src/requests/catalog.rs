@@ -107,6 +107,24 @@ impl ResourceCatalog {
     }
 }
 
+impl ResourceCatalog {
+    /// The built-in kind that `kind` spells in another case (`pod` for `Pod`), preferring one
+    /// of `group`: a kind the API server would refuse, since kinds are case-sensitive, and
+    /// that a user surely meant. `None` when `kind` is a kind the catalog knows as written.
+    pub fn builtin_kind_in_other_case(&self, group: &str, kind: &str) -> Option<&'static str> {
+        if self.resolve(group, kind).source != ResolutionSource::Guessed {
+            return None;
+        }
+        let same = |row: &&BuiltinKind| row.kind.eq_ignore_ascii_case(kind);
+        BUILTIN_KINDS
+            .iter()
+            .filter(same)
+            .find(|row| row.group == group)
+            .or_else(|| BUILTIN_KINDS.iter().find(same))
+            .map(|row| row.kind)
+    }
+}
+
 fn parse_crd(crd: &Value) -> Option<(String, String, CustomKind)> {
     let version = crd
         .get("apiVersion")?
@@ -327,6 +345,25 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_builtin_kind_in_another_case_is_found() {
+        let catalog = ResourceCatalog::builtin();
+        assert_eq!(catalog.builtin_kind_in_other_case("", "pod"), Some("Pod"));
+        assert_eq!(
+            catalog.builtin_kind_in_other_case("", "deployment"),
+            Some("Deployment")
+        );
+        assert_eq!(
+            catalog.builtin_kind_in_other_case("apps", "DEPLOYMENT"),
+            Some("Deployment")
+        );
+        assert_eq!(catalog.builtin_kind_in_other_case("", "Pod"), None);
+        assert_eq!(
+            catalog.builtin_kind_in_other_case("example.com", "Widget"),
+            None
+        );
+    }
 
     #[test]
     fn builtin_table_is_sorted_and_unique() {

@@ -10,8 +10,8 @@ mod quantity;
 
 pub use admission::{
     AdmissionRequest, BuiltRequest, DEFAULT_GROUPS, DEFAULT_USERNAME, GroupVersionKind,
-    GroupVersionResource, Operation, REQUEST_UID, RequestError, UserInfo, build_request,
-    default_user_info, object_header,
+    GroupVersionResource, Operation, REQUEST_UID, REQUEST_WARNING, RequestError, RequestWarning,
+    UNKNOWN_KIND, UserInfo, build_request, default_user_info, object_header,
 };
 pub use catalog::{Resolution, ResolutionSource, ResourceCatalog};
 pub use cluster_object::ClusterObject;

@@ -24,7 +24,11 @@ fn every_corpus_file_loads_or_fails_with_a_diagnostic() {
         "the shared corpus is missing at {}",
         corpus.display()
     );
-    let (files, walk_errors) = inputs::collect(std::slice::from_ref(&corpus), "-");
+    let inputs::Collected {
+        inputs: files,
+        errors: walk_errors,
+        ..
+    } = inputs::collect(std::slice::from_ref(&corpus), "-");
     assert!(walk_errors.is_empty(), "{walk_errors:?}");
 
     let catalog = ResourceCatalog::builtin();
@@ -52,14 +56,14 @@ fn every_corpus_file_loads_or_fails_with_a_diagnostic() {
                 .push(format!("{at}: {}", error.message));
         }
         for document in &loaded.documents {
-            let extracted = objects::extract(document);
+            let extracted = objects::extract(document, &[]);
             skipped += extracted.skipped.len();
             for object in extracted.objects {
                 match build_request(object.node.to_json(), &catalog) {
                     Ok(built) => {
                         objects_loaded += 1;
                         for warning in built.warnings {
-                            *guessed.entry(warning).or_insert(0) += 1;
+                            *guessed.entry(warning.message).or_insert(0) += 1;
                         }
                     }
                     Err(error) => failures

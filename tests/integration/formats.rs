@@ -522,7 +522,15 @@ fn json_matches_its_documented_schema() {
 
     // Mutations (notes), request warnings and built-in policies with their help, too.
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
-    let more = scratch(&[("pod.yaml", CLEAN_POD), ("widget.yaml", widget)]);
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    let more = scratch(&[
+        ("pod.yaml", CLEAN_POD),
+        ("widget.yaml", widget),
+        ("kustomization.yaml", kustomization),
+    ]);
+    // And what the notes count: another tool's configuration and a chart.
+    std::fs::create_dir_all(more.path().join("chart/templates")).expect("chart");
+    std::fs::write(more.path().join("chart/Chart.yaml"), "apiVersion: v2\n").expect("chart");
     let run = admit_in(
         more.path(),
         &[
@@ -547,6 +555,8 @@ fn json_matches_its_documented_schema() {
         .collect();
     assert!(severities.contains(&"note"), "{severities:?}");
     assert!(severities.contains(&"warning"), "{severities:?}");
+    assert_eq!(report["notes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(report["skipped"][1]["reason"], "chart");
 }
 
 /// The value of an element's attribute, `""` when it has none.

@@ -51,7 +51,7 @@ fn the_pipeline_stages_never_import_the_commands_that_drive_them() {
         "documents",
         "requests",
         "policies",
-        "objects.rs",
+        "objects",
         "inputs.rs",
         "source.rs",
         "findings.rs",

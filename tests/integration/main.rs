@@ -13,6 +13,7 @@ mod builtins;
 mod check;
 mod config;
 mod corpus;
+mod first_contact;
 mod formats;
 mod hostile_inputs;
 mod hostile_policies;

@@ -7,6 +7,7 @@ mod policies;
 mod progress;
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use miette::{IntoDiagnostic, miette};
@@ -15,7 +16,9 @@ use crate::check::{self, CheckOptions, CheckOutcome, PolicySpec};
 use crate::cli::CheckArgs;
 use crate::commands::policy_timeout;
 use crate::config::Config;
+use crate::inputs::{Selection, pattern_globs};
 use crate::policies::{DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
+use crate::reports;
 use progress::ProgressBar;
 
 /// Check the paths of `args`, write the reports, and return the exit code.
@@ -60,6 +63,7 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
     let progress: Option<Arc<dyn check::Progress>> = std::io::stderr()
         .is_terminal()
         .then(|| Arc::new(ProgressBar::default()) as Arc<dyn check::Progress>);
+    let cli_selection = cli_selection(&args.excludes)?;
     let mut merged: Option<CheckOutcome> = None;
     let mut exit = 0;
     for (config, paths) in &groups {
@@ -75,12 +79,22 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
             policies,
             limits: limits(&args, cli_timeout, config),
             cache: cache.clone(),
-            selection: config.map(|c| c.selection.clone()),
+            selections: config
+                .map(|c| c.selection.clone())
+                .into_iter()
+                .chain(cli_selection.clone())
+                .collect(),
+            skip_kinds: config.map(|c| c.skip_kinds.clone()).unwrap_or_default(),
+            known_kinds: config.map(|c| c.known_kinds.clone()).unwrap_or_default(),
+            disabled: config.map(|c| c.disabled.clone()).unwrap_or_default(),
             suppressions: !args.no_suppressions,
             progress: progress.clone(),
             source_text,
             render: check::RenderOptions {
-                enabled: !args.no_render,
+                enabled: !args.no_render && config.and_then(|c| c.render).unwrap_or(true),
+                kustomize: config.and_then(|c| c.kustomize.clone()),
+                helm: config.and_then(|c| c.helm.clone()),
+                charts: config.map(|c| c.charts.clone()).unwrap_or_default(),
                 cache_dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
                 ..check::RenderOptions::default()
             },
@@ -104,12 +118,35 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
         for line in &outcome.logs {
             writeln!(stderr, "{line}").into_diagnostic()?;
         }
+        for line in reports::unchecked(&outcome.summary) {
+            writeln!(stderr, "admit: {line}").into_diagnostic()?;
+        }
     }
     outputs::write_reports(&outputs, &outcome, args.color)?;
     // The process ends here: freeing tens of thousands of findings one by one would only
     // delay the exit.
     std::mem::forget(outcome);
     Ok(exit)
+}
+
+/// `--exclude`'s globs, relative to the current directory; `None` without any.
+fn cli_selection(excludes: &[String]) -> miette::Result<Option<Selection>> {
+    if excludes.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in excludes {
+        for glob in pattern_globs(pattern).map_err(|e| miette!("invalid glob `{pattern}`: {e}"))? {
+            builder.add(glob);
+        }
+    }
+    let exclude = builder
+        .build()
+        .map_err(|e| miette!("invalid --exclude globs: {e}"))?;
+    Ok(Some(Selection {
+        exclude: Some(exclude),
+        ..Selection::new(PathBuf::from("."))
+    }))
 }
 
 /// The policies when neither the flags nor the configuration name any: the default preset.

@@ -75,9 +75,13 @@ impl Run {
         self
     }
 
-    /// The last line of stdout: the summary.
+    /// The summary: the last line of stdout that is not a note.
     pub fn summary(&self) -> &str {
-        self.stdout.lines().last().unwrap_or("")
+        self.stdout
+            .lines()
+            .rev()
+            .find(|line| !line.starts_with("note: "))
+            .unwrap_or("")
     }
 }
 
