@@ -258,21 +258,39 @@ fn helm_input(
     manifests: &[helm::Manifest],
     findings: &mut Vec<Finding>,
 ) -> (Input, RenderedRoot) {
-    let mut value_paths = vec![(
-        chart.dir.join("values.yaml"),
-        chart.dir.join("values.yaml").display().to_string(),
-    )];
-    value_paths.extend(
-        spec.values
-            .iter()
-            .map(|path| (path.clone(), normalize(path).display().to_string())),
-    );
-    let values = Arc::new(ValueFiles::read(&value_paths));
+    let shown = |path: &Path| normalize(path).display().to_string();
+    // Value files by subchart chain (`["db"]` for `shop/charts/db/templates/...`), lowest
+    // precedence first: the subchart's own values, then each parent's under its name, then
+    // the rendering's files.
+    let mut value_files: HashMap<Vec<String>, Arc<ValueFiles>> = HashMap::new();
+    let mut values_for = |chain: &[String]| {
+        value_files
+            .entry(chain.to_vec())
+            .or_insert_with(|| {
+                let mut paths = Vec::new();
+                for depth in (0..=chain.len()).rev() {
+                    let mut dir = chart.dir.clone();
+                    for sub in &chain[..depth] {
+                        dir = dir.join("charts").join(sub);
+                    }
+                    let file = dir.join("values.yaml");
+                    paths.push((file.clone(), shown(&file), chain[depth..].to_vec()));
+                }
+                paths.extend(
+                    spec.values
+                        .iter()
+                        .map(|path| (path.clone(), shown(path), chain.to_vec())),
+                );
+                Arc::new(ValueFiles::read(&paths))
+            })
+            .clone()
+    };
     let mut text = String::new();
     let mut objects = Vec::new();
     for manifest in manifests {
         let template = helm::chart::source_file(chart, &manifest.source)
             .unwrap_or_else(|| PathBuf::from(&manifest.source));
+        let values = values_for(&helm::chart::subchart_chain(&manifest.source));
         let loaded = documents::load(&manifest.text);
         // The API server would refuse what does not load (a key written twice, say): an error
         // at the template, quoting the rendered line.

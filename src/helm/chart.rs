@@ -38,6 +38,17 @@ pub fn source_file(chart: &Chart, source: &str) -> Option<PathBuf> {
     Some(chart.dir.join(rest))
 }
 
+/// The subcharts a `# Source:` path passes through: `["db"]` for
+/// `shop/charts/db/templates/x.yaml`.
+pub fn subchart_chain(source: &str) -> Vec<String> {
+    let parts: Vec<&str> = source.split('/').collect();
+    parts
+        .windows(2)
+        .filter(|pair| pair[0] == "charts")
+        .map(|pair| pair[1].to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +70,9 @@ mod tests {
             chart_dir.join("charts/db/templates/s.yaml")
         );
         assert!(source_file(&chart, "other/templates/x.yaml").is_none());
+        assert_eq!(
+            subchart_chain("shop/charts/db/charts/cache/templates/x.yaml"),
+            ["db", "cache"]
+        );
     }
 }

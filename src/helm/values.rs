@@ -9,23 +9,25 @@ use crate::source::{SourceFile, Span};
 /// The value files of one rendering, read, in the order Helm applies them.
 #[derive(Debug, Clone, Default)]
 pub struct ValueFiles {
-    files: Vec<(SourceFile, Option<Node>)>,
+    /// Each file with the keys its values sit under for the chart being rendered: a parent
+    /// chart sets a subchart `db`'s values under `db:`.
+    files: Vec<(SourceFile, Option<Node>, Vec<String>)>,
 }
 
 impl ValueFiles {
-    /// Read `paths` (missing ones are skipped: Helm reports those itself); `names` are how
-    /// reports name them.
-    pub fn read(paths: &[(PathBuf, String)]) -> Self {
+    /// Read `paths` (missing ones are skipped: Helm reports those itself), each with how
+    /// reports name it and the keys its values for this chart sit under.
+    pub fn read(paths: &[(PathBuf, String, Vec<String>)]) -> Self {
         let files = paths
             .iter()
-            .filter_map(|(path, name)| {
+            .filter_map(|(path, name, prefix)| {
                 let text = std::fs::read_to_string(path).ok()?;
                 let root = documents::load(&text)
                     .documents
                     .into_iter()
                     .next()
                     .map(|d| d.root);
-                Some((SourceFile::new(name.clone(), text), root))
+                Some((SourceFile::new(name.clone(), text), root, prefix.clone()))
             })
             .collect();
         ValueFiles { files }
@@ -34,16 +36,17 @@ impl ValueFiles {
     /// The node that sets `path` (or its nearest ancestor that a file sets, when `exact` is
     /// not required), in the last file that has it.
     pub fn locate(&self, path: &[String]) -> Option<(SourceFile, Span, bool)> {
-        let pointer: String = path
-            .iter()
-            .map(|token| format!("/{}", documents::escape_pointer_token(token)))
-            .collect();
         let mut best: Option<(SourceFile, Span, bool, usize)> = None;
-        for (file, root) in self.files.iter().rev() {
+        for (file, root, prefix) in self.files.iter().rev() {
             let Some(root) = root else { continue };
+            let pointer: String = prefix
+                .iter()
+                .chain(path)
+                .map(|token| format!("/{}", documents::escape_pointer_token(token)))
+                .collect();
             let located = root.locate(&pointer);
             let depth = located.pointer.matches('/').count();
-            if depth == 0 {
+            if depth <= prefix.len() {
                 continue;
             }
             let collection = matches!(located.node.value, Value::Mapping(_) | Value::Sequence(_));
@@ -78,8 +81,8 @@ mod tests {
         .unwrap();
         std::fs::write(&prod, "image:\n  tag: latest\n").unwrap();
         let files = ValueFiles::read(&[
-            (chart, "chart/values.yaml".into()),
-            (prod, "prod.yaml".into()),
+            (chart, "chart/values.yaml".into(), vec![]),
+            (prod, "prod.yaml".into(), vec![]),
         ]);
         let (file, span, exact) = files.locate(&["image".into(), "tag".into()]).unwrap();
         assert_eq!(
@@ -93,5 +96,24 @@ mod tests {
             (file.name(), file.slice(span), exact),
             ("chart/values.yaml", "securityContext", false)
         );
+    }
+
+    #[test]
+    fn a_parent_chart_sets_a_subcharts_values_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub.yaml");
+        let parent = dir.path().join("parent.yaml");
+        std::fs::write(&sub, "hostPID: true\nimage: db:15\n").unwrap();
+        std::fs::write(&parent, "db:\n  hostPID: false\n").unwrap();
+        let files = ValueFiles::read(&[
+            (sub, "sub.yaml".into(), vec![]),
+            (parent, "parent.yaml".into(), vec!["db".into()]),
+        ]);
+        let at = |key: &str| {
+            let (file, span, _) = files.locate(&[key.to_string()]).unwrap();
+            format!("{} {}", file.name(), file.slice(span))
+        };
+        assert_eq!(at("hostPID"), "parent.yaml false");
+        assert_eq!(at("image"), "sub.yaml db:15");
     }
 }

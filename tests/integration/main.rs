@@ -15,6 +15,7 @@ mod config;
 mod corpus;
 mod first_contact;
 mod formats;
+mod helm;
 mod hostile_inputs;
 mod hostile_policies;
 mod kustomize;
