@@ -561,7 +561,6 @@ fn map_finding(
             let Some(hit) = helm::template::locate(file.text(), object, &tokens) else {
                 return key;
             };
-            let value = hit.values_paths.iter().find_map(|path| values.locate(path));
             let template_ref = |label: &str| SourceRef {
                 file: file.clone(),
                 span: hit.span,
@@ -570,7 +569,12 @@ fn map_finding(
                 label: label.to_string(),
                 object: location.object.clone(),
             };
-            match value {
+            let found: Vec<_> = hit
+                .values_paths
+                .iter()
+                .filter_map(|path| values.locate(path))
+                .collect();
+            match found.first().cloned() {
                 // The key was not written in the template (toYaml of a values block): the
                 // values node is the place to fix, the template line is how it got there.
                 Some((values_file, span, _)) if !hit.exact => {
@@ -579,18 +583,19 @@ fn map_finding(
                     location.span = span;
                     location.document = 0;
                 }
-                Some((values_file, span, true)) => {
-                    finding.related.push(SourceRef {
-                        file: values_file,
-                        span,
-                        document: 0,
-                        pointer: None,
-                        label: "the value is set here".into(),
-                        object: None,
-                    });
+                _ => {
+                    for (values_file, span, _) in found.into_iter().filter(|found| found.2) {
+                        finding.related.push(SourceRef {
+                            file: values_file,
+                            span,
+                            document: 0,
+                            pointer: None,
+                            label: "a value this line uses is set here".into(),
+                            object: None,
+                        });
+                    }
                     *location = template_ref(&location.label);
                 }
-                _ => *location = template_ref(&location.label),
             }
             key
         }

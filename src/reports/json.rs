@@ -79,6 +79,22 @@ struct JsonFinding<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<JsonSuppressed<'a>>,
+    /// The Kustomize roots or Helm renderings the finding was found through.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    roots: &'a [String],
+    /// Other places that explain it: the values line behind a Helm template's value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -391,6 +407,23 @@ fn json_finding(finding: &Finding) -> JsonFinding<'_> {
             kind: suppression_kind_name(s.kind),
             reason: s.reason.as_deref(),
         }),
+        roots: &finding.roots,
+        related: finding
+            .related
+            .iter()
+            .map(|related| {
+                let start = related.file.location(related.span.start);
+                let end = related.file.location(related.span.end);
+                JsonRelated {
+                    file: related.file.name(),
+                    line: start.line,
+                    column: start.column,
+                    end_line: end.line,
+                    end_column: end.column,
+                    message: &related.label,
+                }
+            })
+            .collect(),
     }
 }
 

@@ -167,10 +167,22 @@ fn every_finding_points_at_the_template_line_or_the_values_that_set_it() {
         "fixtures/helm/shop/templates/deployment.yaml"
     );
     assert_eq!(privileged["related"][0]["line"], 24);
-    // The values line that set the image tag is one too.
+    // The values lines the image line uses are too: the repository in the chart's values,
+    // the tag in production's.
     let tag = by_policy("image-tag", "deployment");
-    assert_eq!(tag["related"][0]["file"], "fixtures/helm/values-prod.yaml");
-    assert_eq!(tag["related"][0]["line"], 2);
+    let related: Vec<String> = tag["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}:{}", r["file"].as_str().unwrap(), r["line"]))
+        .collect();
+    assert_eq!(
+        related,
+        [
+            "fixtures/helm/shop/values.yaml:3",
+            "fixtures/helm/values-prod.yaml:2"
+        ]
+    );
     // And the renderings each finding occurs in.
     let db = by_policy("host-namespaces", "statefulset");
     assert_eq!(
