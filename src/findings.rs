@@ -59,7 +59,7 @@ impl Severity {
 pub enum SuppressionKind {
     /// By the object's `admit.dev/ignore` annotation.
     Annotation,
-    /// By an `# admit:ignore` comment on the line, or the line above.
+    /// By an `# admit:ignore` comment on the line where the node, or one containing it, starts.
     Comment,
 }
 
