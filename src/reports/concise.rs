@@ -5,7 +5,7 @@
 //! ```text
 //! deploy/app.yaml:12:19: error[privileged] container "app" must not run privileged
 //! admit: error[input] cannot read deploy/missing.yaml: No such file or directory (os error 2)
-//! Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 1 error (0.01 s)
+//! Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 1 error (0.01 s)
 //! ```
 //!
 //! - A finding about a place in a file starts with `path:line:col:` (one-based, columns in

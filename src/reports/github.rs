@@ -4,7 +4,7 @@
 //! ```text
 //! ::error file=deploy/app.yaml,line=12,col=19,endLine=12,endColumn=23,title=privileged::container "app" must not run privileged
 //! ::error title=input::cannot read deploy/missing.yaml: No such file or directory (os error 2)
-//! Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 1 error (0.01 s)
+//! Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 1 error (0.01 s)
 //! ```
 //!
 //! - The command is `::error`, `::warning` or `::notice` by the finding's severity; `title` is

@@ -16,8 +16,8 @@ fn nested_container_field_is_reported_at_its_value() {
         .expect("[fixtures/manifests/web.yaml:27:25]")
         .expect("27 │             privileged: true");
     assert_eq!(
-        run.summary().split(" (").next(),
-        Some("Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors")
+        run.summary().rsplit_once(" (").map(|(line, _timing)| line),
+        Some("Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors")
     );
 }
 
@@ -87,7 +87,7 @@ fn list_item() {
     ]);
     run.code(1)
         .expect("[fixtures/manifests/list.yaml:21:25]")
-        .expect("Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected");
+        .expect("Checked 1 file, 2 objects, 1 policy (2 evaluations): 1 finding in 1 object;");
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn a_whole_directory_in_path_order_with_skipped_documents_counted() {
     );
     assert!(
         run.summary().starts_with(
-            "Checked 6 files, 8 objects, 1 policy, 6 evaluations: 5 rejected, 0 errors, 1 document without apiVersion/kind skipped"
+            "Checked 6 files, 8 objects, 1 policy (6 evaluations): 5 findings in 5 objects; 0 errors, 1 document without apiVersion/kind skipped"
         ),
         "{}",
         run.summary()
@@ -153,7 +153,7 @@ fn yaml_syntax_error_is_reported_and_the_rest_still_checked() {
         .expect("invalid-yaml: ")
         .expect("[a-broken.yaml:")
         .expect("[b-web.yaml:27:25]")
-        .expect("1 rejected, 1 error");
+        .expect("1 finding in 1 object; 1 error");
 }
 
 #[test]
@@ -239,7 +239,7 @@ fn a_mutation_points_at_the_node_it_would_change() {
     run.code(0)
         .expect("pull-policy: would change /spec/containers/0/imagePullPolicy to \"Always\"")
         .expect("[pod.yaml:9:24]")
-        .expect("1 would change");
+        .expect("1 finding (1 note) in 1 object;");
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn quoted_yes_is_a_string_and_on_is_true() {
     );
     run.code(1)
         .expect("[pods.yaml:21:21]")
-        .expect("3 evaluations: 1 rejected");
+        .expect("(3 evaluations): 1 finding in 1 object;");
 }
 
 #[test]
@@ -317,7 +317,7 @@ fn clean_input_exits_zero() {
         None,
     );
     run.code(0)
-        .expect("Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors");
+        .expect("Checked 1 file, 1 object, 1 policy (1 evaluation): 0 findings; 0 errors");
 }
 
 #[test]
@@ -329,7 +329,7 @@ fn rules_decide_which_objects_a_policy_sees() {
         "--policy",
         &policy("privileged"),
     ])
-    .expect("Checked 1 file, 3 objects, 1 policy, 1 evaluation: 1 rejected");
+    .expect("Checked 1 file, 3 objects, 1 policy (1 evaluation): 1 finding in 1 object;");
 }
 
 #[test]
@@ -511,7 +511,7 @@ fn a_policy_that_traps_in_validate_is_an_error_at_the_object() {
         .expect("[fixtures/manifests/web.yaml:5:9]")
         // The instance is recreated after the trap, so every object is still evaluated.
         .expect("[fixtures/manifests/web.yaml:27:25]")
-        .expect("Checked 2 files, 3 objects, 2 policies, 6 evaluations: 2 rejected, 3 errors");
+        .expect("Checked 2 files, 3 objects, 2 policies (6 evaluations): 2 findings in 2 objects; 3 errors");
 }
 
 #[test]
@@ -570,7 +570,7 @@ fn built_ins_are_selected_by_id_or_preset() {
         "privileged",
     ])
     .code(1)
-    .expect("1 policy, 1 evaluation");
+    .expect("1 policy (1 evaluation)");
     admit(&[
         "check",
         "fixtures/manifests/web.yaml",
@@ -728,7 +728,9 @@ fn output_is_the_same_whatever_the_thread_count() {
         (
             text,
             run.code,
-            run.summary().split(" (").next().map(str::to_string),
+            run.summary()
+                .rsplit_once(" (")
+                .map(|(line, _timing)| line.to_string()),
         )
     };
     for format in ["json", "human"] {

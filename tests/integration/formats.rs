@@ -120,7 +120,7 @@ fn concise_is_one_line_per_finding_with_exact_positions() {
             "a-broken.yaml:4:9: error[invalid-yaml] unclosed bracket '['",
             "b-web.yaml:27:25: error[privileged] container \"log-shipper\" must not be privileged",
             "c-pod.yaml:7:66: error[privileged] container \"çà\" must not be privileged",
-            "Checked 3 files, 2 objects, 1 policy, 2 evaluations: 2 rejected, 2 errors",
+            "Checked 3 files, 2 objects, 1 policy (2 evaluations): 2 findings in 2 objects; 2 errors",
         ],
         "stderr:\n{}",
         run.stderr
@@ -147,7 +147,7 @@ fn concise_reports_mutations_as_notes_and_a_clean_run_as_the_summary_alone() {
         lines_without_timing(&run.stdout),
         [
             "pod.yaml:7:7: note[pull-policy] would add /spec/containers/0/imagePullPolicy = \"Always\"",
-            "Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors, 1 would change",
+            "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding (1 note) in 1 object; 0 errors",
         ]
     );
     let clean = admit_in(
@@ -165,7 +165,7 @@ fn concise_reports_mutations_as_notes_and_a_clean_run_as_the_summary_alone() {
     clean.code(0);
     assert_eq!(
         lines_without_timing(&clean.stdout),
-        ["Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors"]
+        ["Checked 1 file, 1 object, 1 policy (1 evaluation): 0 findings; 0 errors"]
     );
 }
 
@@ -196,7 +196,7 @@ fn github_annotations_point_at_the_node_and_escape_what_the_runner_parses() {
             // Without its settings require-labels is an error about no file, with help.
             "::error title=require-labels::invalid settings: labels must list at least one label%0Ahelp: fix the settings given with --settings; this policy was skipped",
             "::error file=odd%2Cname%3A100%25.yaml,line=7,col=66,endLine=7,endColumn=70,title=privileged::container \"çà\" must not be privileged",
-            "Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 2 errors",
+            "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 2 errors",
         ],
         "stderr:\n{}",
         run.stderr
@@ -517,6 +517,10 @@ fn json_matches_its_documented_schema() {
     assert!(findings.iter().all(|f| f.get("suppressed").is_none()));
     assert_eq!(report["policies"][0]["id"], "privileged");
     assert_eq!(report["policies"][0]["severity"], "error");
+    // Findings and the objects they are in, apart from the errors (the unreadable file and the
+    // invalid YAML).
+    assert_eq!(report["summary"]["findings"], 2);
+    assert_eq!(report["summary"]["objects_with_findings"], 2);
     assert_eq!(report["summary"]["errors"], 2);
     assert_eq!(report["summary"]["suppressed"], 0);
 
@@ -666,9 +670,9 @@ fn a_format_written_to_a_file_leaves_the_human_report_on_stdout() {
         ],
         None,
     );
-    run.code(1)
-        .expect("╭─[b-web.yaml:27:25]")
-        .expect("Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors");
+    run.code(1).expect("╭─[b-web.yaml:27:25]").expect(
+        "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors",
+    );
     let written = std::fs::read_to_string(dir.path().join("reports/admit.sarif"))
         .expect("the SARIF file was written");
     let log = parse_json(&written);
