@@ -51,6 +51,62 @@ fn the_human_report_of_mutations_matches_its_snapshot() {
 }
 
 #[test]
+fn a_finding_in_a_minified_json_file_shows_a_cut_line() {
+    // One line of more than 50 KB: the privileged container first, then a thousand variables
+    // in a second container, with names in two-byte characters.
+    let variables: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"name":"VÄR_{i}","value":"{}"}}"#, "v".repeat(40)))
+        .collect();
+    let pod = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"big"}},"spec":{{"containers":[{{"name":"app","image":"busybox:1.0","securityContext":{{"privileged":true}}}},{{"name":"env","image":"busybox:1.0","env":[{}]}}]}}}}"#,
+        variables.join(",")
+    );
+    assert!(pod.len() > 50_000 && !pod.contains('\n'));
+    let dir = scratch(&[("big.json", &pod)]);
+    let run = admit_in(
+        dir.path(),
+        &["check", "big.json", "--policy", &policy("privileged")],
+        None,
+    );
+    let column = pod.find("true").expect("true") + 1;
+    run.code(1)
+        .expect("× privileged: container \"app\" must not be privileged")
+        .expect(&format!("╭─[big.json:1:{column}]"))
+        .expect(r#"{"privileged":true}},{"name":"env""#)
+        .expect("──┬─")
+        .expect("╰── here");
+    assert!(
+        run.stdout.len() < 4096,
+        "{} bytes:\n{}",
+        run.stdout.len(),
+        run.stdout
+    );
+    // The line is cut at both ends, between characters.
+    let line = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(" 1 │ "))
+        .expect("the snippet's line");
+    assert!(line.starts_with(" 1 │ …") && line.ends_with('…'), "{line}");
+    // The underline is under `true`.
+    let underline = run
+        .stdout
+        .lines()
+        .find(|line| line.contains("──┬─"))
+        .expect("the underline");
+    let under = |text: &str, needle: &str| {
+        text.find(needle)
+            .map(|at| text[..at].chars().count())
+            .expect("found")
+    };
+    assert_eq!(
+        under(underline, "──┬─"),
+        under(line, "true"),
+        "{line}\n{underline}"
+    );
+}
+
+#[test]
 fn field_in_the_third_document_of_a_stream() {
     // `privileged: yes` is a boolean to kubectl (YAML 1.1), so the policy must see `true`.
     admit(&[
