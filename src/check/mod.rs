@@ -208,9 +208,7 @@ fn collect_inputs(options: &CheckOptions, findings: &mut Vec<Finding>) -> Vec<in
             inputs::Origin::Stdin => true,
         });
     }
-    for error in input_errors {
-        findings.push(Finding::new(FindingKind::Error, "input", error.to_string()));
-    }
+    findings.extend(input_errors.into_iter().map(read::input_error));
     inputs
 }
 

@@ -248,6 +248,11 @@ mod tests {
         let (excerpt, underlined, at) = cut(&text, &"v".repeat(1000)).expect("cut");
         assert_eq!(at, "1:4");
         assert_eq!(underlined, "v".repeat(WIDTH - 3));
-        assert!(excerpt.lines().next().is_some_and(|line| line.ends_with('…')));
+        assert!(
+            excerpt
+                .lines()
+                .next()
+                .is_some_and(|line| line.ends_with('…'))
+        );
     }
 }

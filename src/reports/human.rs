@@ -81,7 +81,11 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let finding = self.0;
-        write!(f, "{}: {}", finding.source, finding.message)?;
+        write!(f, "{}: ", finding.source)?;
+        if let Some(file) = &finding.file {
+            write!(f, "{}: ", file.name)?;
+        }
+        write!(f, "{}", finding.message)?;
         if let Some(code) = finding.code {
             write!(f, " (code {code})")?;
         }

@@ -325,8 +325,10 @@ fn json_finding(finding: &Finding) -> JsonFinding<'_> {
         policy: &finding.source,
         message: &finding.message,
         code: finding.code,
-        file: location.map(|l| l.file.name()),
-        line: start.map(|s| s.line),
+        file: finding.file_name(),
+        line: start
+            .map(|s| s.line)
+            .or(finding.file.as_ref().and_then(|f| f.line)),
         column: start.map(|s| s.column),
         end_line: end.map(|e| e.line),
         end_column: end.map(|e| e.column),
