@@ -34,24 +34,80 @@ pub(super) struct Excerpt {
     span: Span,
 }
 
-/// One line of the file, and the part of it an excerpt keeps.
+/// One line of the file, and the part of it an excerpt keeps. Positions are found by walking
+/// from the span a window's width of characters, never from the start of a line that may be
+/// megabytes long.
+#[derive(Clone)]
 struct Window<'t> {
     /// The line, without its line break.
     line: &'t str,
     /// Byte offset of the line in the file.
     start: usize,
-    /// Characters kept: `from..to`.
+    /// Bytes of the line kept: `from..to`, on character boundaries.
     from: usize,
     to: usize,
+    /// Characters left out before `from`.
+    hidden: usize,
 }
 
-impl Window<'_> {
-    /// The byte offset in the line of character `index` (the line's length past its end).
-    fn byte(&self, index: usize) -> usize {
-        self.line
-            .char_indices()
-            .nth(index)
-            .map_or(self.line.len(), |(at, _)| at)
+/// The byte offset of the character before byte `at` of `text` (`at` itself at the start).
+fn back(text: &str, at: usize) -> usize {
+    text[..at]
+        .chars()
+        .next_back()
+        .map_or(at, |c| at - c.len_utf8())
+}
+
+/// The byte offset of the character after byte `at` of `text` (`at` itself at the end).
+fn forward(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(at, |c| at + c.len_utf8())
+}
+
+impl<'t> Window<'t> {
+    /// The window of `line` (at byte `start` of the file) that keeps [`BEFORE`] characters
+    /// before byte `anchor` of the line (character `column`) and fills [`WIDTH`] characters.
+    fn around(line: &'t str, start: usize, anchor: usize, column: usize) -> Self {
+        let mut from = anchor.min(line.len());
+        let mut before = 0;
+        while before < BEFORE && from > 0 {
+            from = back(line, from);
+            before += 1;
+        }
+        Window::filled(line, start, from, column.saturating_sub(before))
+    }
+
+    /// The window of `line` that starts at character `column`, as the span's line's does.
+    fn at_column(line: &'t str, start: usize, column: usize) -> Self {
+        let mut from = 0;
+        let mut hidden = 0;
+        while hidden < column && from < line.len() {
+            from = forward(line, from);
+            hidden += 1;
+        }
+        Window::filled(line, start, from, hidden)
+    }
+
+    /// [`WIDTH`] characters from byte `from` (character `hidden`), or up to the end of the
+    /// line and as many before `from` as it takes to make [`WIDTH`].
+    fn filled(line: &'t str, start: usize, mut from: usize, mut hidden: usize) -> Self {
+        let mut to = from;
+        let mut kept = 0;
+        while kept < WIDTH && to < line.len() {
+            to = forward(line, to);
+            kept += 1;
+        }
+        while kept < WIDTH && from > 0 {
+            from = back(line, from);
+            hidden = hidden.saturating_sub(1);
+            kept += 1;
+        }
+        Window {
+            line,
+            start,
+            from,
+            to,
+            hidden,
+        }
     }
 
     /// The kept text, with a marker at each end that was cut.
@@ -60,8 +116,8 @@ impl Window<'_> {
         if self.from > 0 {
             text.push_str(MARKER);
         }
-        text.push_str(&self.line[self.byte(self.from)..self.byte(self.to)]);
-        if self.byte(self.to) < self.line.len() {
+        text.push_str(&self.line[self.from..self.to]);
+        if self.to < self.line.len() {
             text.push_str(MARKER);
         }
         text
@@ -71,9 +127,8 @@ impl Window<'_> {
     /// before the window maps to its start, text left out after it to its end.
     fn position(&self, offset: usize) -> usize {
         let marker = if self.from > 0 { MARKER.len() } else { 0 };
-        let (from, to) = (self.byte(self.from), self.byte(self.to));
-        let at = offset.saturating_sub(self.start).clamp(from, to);
-        marker + at - from
+        let at = offset.saturating_sub(self.start).clamp(self.from, self.to);
+        marker + at - self.from
     }
 }
 
@@ -83,7 +138,7 @@ impl Excerpt {
     pub(super) fn around(file: &SourceFile, span: Span, context: usize) -> Option<Excerpt> {
         let text = file.text();
         let lines = file.lines();
-        if span.end > text.len() || lines.line_count() == 0 {
+        if span.end > text.len() || span.start > span.end || lines.line_count() == 0 {
             return None;
         }
         let span_start = lines.line_of(span.start);
@@ -101,33 +156,31 @@ impl Excerpt {
             let line = line.strip_suffix('\n').unwrap_or(line);
             (start, line.strip_suffix('\r').unwrap_or(line))
         };
-        let long = (first_line..=last_line).any(|index| line(index).1.chars().nth(WIDTH).is_some());
-        if !long {
+        let long = |line: &str| line.len() > WIDTH && line.chars().nth(WIDTH).is_some();
+        if !(first_line..=last_line).any(|index| long(line(index).1)) {
             return None;
         }
-        // The column (in characters) of `offset` on its line.
-        let column = |offset: usize| file.location(offset).column - 1;
-        let window_at = |index: usize, anchor: usize| {
+        let window_at = |index: usize, offset: usize| {
             let (start, text) = line(index);
-            let length = text.chars().count();
-            let from = if length <= WIDTH {
-                0
-            } else {
-                anchor.saturating_sub(BEFORE).min(length - WIDTH)
-            };
-            Window {
-                line: text,
+            Window::around(
+                text,
                 start,
-                from,
-                to: (from + WIDTH).min(length),
-            }
+                offset - start,
+                file.location(offset).column - 1,
+            )
         };
+        let on_span_line = window_at(span_start, span.start);
         // Other lines keep the columns the span's line keeps, so that they stay aligned.
-        let anchor = column(span.start);
         let windows: Vec<Window<'_>> = (first_line..=last_line)
-            .map(|index| match index {
-                _ if index == span_end && index != span_start => window_at(index, column(span.end)),
-                _ => window_at(index, anchor),
+            .map(|index| {
+                if index == span_start {
+                    on_span_line.clone()
+                } else if index == span_end {
+                    window_at(index, span.end)
+                } else {
+                    let (start, text) = line(index);
+                    Window::at_column(text, start, on_span_line.hidden)
+                }
             })
             .collect();
         let mut excerpt = String::new();
@@ -146,7 +199,7 @@ impl Excerpt {
         Some(Excerpt {
             text: SourceFile::new(file.name(), excerpt),
             first_line,
-            hidden: windows.iter().map(|w| (w.from, w.from > 0)).collect(),
+            hidden: windows.iter().map(|w| (w.hidden, w.from > 0)).collect(),
             span,
         })
     }
@@ -236,10 +289,18 @@ mod tests {
         let (excerpt, underlined, at) = cut(&text, "ok").expect("cut");
         assert_eq!(underlined, "ok");
         assert_eq!(at, "1:303");
-        // The next line is cut near the same columns, and between its characters too.
+        // The next line keeps the same columns, cut between its characters too.
         let second = excerpt.lines().nth(1).expect("context line");
-        assert!(second.starts_with("…ß"), "{second}");
-        assert_eq!(second.chars().count(), WIDTH + 1);
+        assert!(
+            second.starts_with("…ß") && second.ends_with("ß…"),
+            "{second}"
+        );
+        assert_eq!(second.chars().count(), WIDTH + 2);
+        let first = excerpt.lines().next().expect("the span's line");
+        assert!(
+            first.starts_with("…é") && first.ends_with(": ok"),
+            "{first}"
+        );
     }
 
     #[test]

@@ -206,6 +206,12 @@ fn admit_rule(id: &str, severity: Severity) -> ReportingDescriptor {
         "invalid-object" => "An object cannot be turned into an admission request",
         "not-an-object" => "A List item is not a Kubernetes object and was skipped",
         "request" => "Part of the admission request had to be guessed",
+        "suppression" => "An `# admit:ignore` comment names no policy",
+        "suppression-without-reason" => "A suppression gives no reason",
+        "unused-suppression" => "A suppression silences nothing",
+        "misplaced-suppression" => {
+            "An admit.dev/ignore annotation is not in the object's own metadata"
+        }
         "admit" => "admit itself failed",
         _ => "Reported by admit",
     };
