@@ -70,7 +70,7 @@ impl Severity {
 pub enum SuppressionKind {
     /// By the object's `admit.dev/ignore` annotation.
     Annotation,
-    /// By an `# admit:ignore` comment on the line, or the line above.
+    /// By an `# admit:ignore` comment on the line where the node, or one containing it, starts.
     Comment,
 }
 
@@ -99,6 +99,16 @@ pub struct SourceRef {
     pub label: String,
     /// The object the finding is about, when it is about one.
     pub object: Option<Arc<ObjectName>>,
+}
+
+/// A file a finding is about as a whole, because it points at no place in it: a file that
+/// could not be read has no text to point into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    /// The file's name as reports show it (the path as given, or `--stdin-filename`).
+    pub name: String,
+    /// The one-based line of the problem, when it is known (where invalid UTF-8 starts).
+    pub line: Option<usize>,
 }
 
 /// A Kubernetes object as reports name it (JUnit cases, SARIF logical locations, JSON).
@@ -160,6 +170,8 @@ pub struct Finding {
     pub code: Option<u16>,
     /// Where it points, when it is about a place in a file.
     pub location: Option<SourceRef>,
+    /// The file it is about when it points at no place in it; `None` with a `location`.
+    pub file: Option<FileRef>,
     /// Advice on what to do about it.
     pub help: Option<String>,
     /// Set when a suppression in the source silenced this finding.
@@ -187,6 +199,7 @@ impl Finding {
             message: message.into(),
             code: None,
             location: None,
+            file: None,
             help: None,
             suppressed: None,
             roots: Vec::new(),
@@ -213,6 +226,24 @@ impl Finding {
         self
     }
 
+    /// The same finding, about the file `name` as a whole (at `line`, when known).
+    pub fn in_file(mut self, name: impl Into<String>, line: Option<usize>) -> Self {
+        self.file = Some(FileRef {
+            name: name.into(),
+            line,
+        });
+        self
+    }
+
+    /// The name of the file the finding is about, if any.
+    pub fn file_name(&self) -> Option<&str> {
+        match (&self.location, &self.file) {
+            (Some(location), _) => Some(location.file.name()),
+            (None, Some(file)) => Some(&file.name),
+            (None, None) => None,
+        }
+    }
+
     /// The same finding, with a policy's status code.
     pub fn with_code(mut self, code: Option<u16>) -> Self {
         self.code = code;
@@ -225,12 +256,15 @@ impl Finding {
         self
     }
 
-    /// Report order: findings without a file first, then by file, document and position.
+    /// Report order: findings without a file first, then by file, document and position; a
+    /// finding about a whole file comes first among its file's.
     pub fn sort_key(&self) -> (Option<(&str, usize, usize)>, FindingKind, &str, &str) {
         (
-            self.location
-                .as_ref()
-                .map(|l| (l.file.name(), l.document, l.span.start)),
+            match (&self.location, &self.file) {
+                (Some(l), _) => Some((l.file.name(), l.document, l.span.start)),
+                (None, Some(file)) => Some((file.name.as_str(), 0, 0)),
+                (None, None) => None,
+            },
             self.kind,
             &self.source,
             &self.message,

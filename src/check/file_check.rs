@@ -221,9 +221,16 @@ pub(crate) fn check_files<'r>(
             continue;
         }
         if context.suppressions {
-            let mut annotations = suppressions::from_annotation(item.object);
+            if input
+                .file
+                .slice(item.object.node.span)
+                .contains(suppressions::ANNOTATION)
+            {
+                findings.extend(suppressions::misplaced(input.file, item.object, &item.name));
+            }
+            let mut annotations = suppressions::from_annotation(input.file, item.object);
             if !annotations.is_empty() {
-                suppressions::apply(&mut annotations, &mut findings, input.file);
+                suppressions::apply(&mut annotations, &mut findings);
                 findings.extend(suppressions::audit(
                     &annotations,
                     input.file,
@@ -321,7 +328,7 @@ fn comment_suppressions(
     if comments.is_empty() {
         return;
     }
-    suppressions::apply(&mut comments, &mut result.findings, input.file);
+    suppressions::apply(&mut comments, &mut result.findings);
     let ran = |id: &str| ran(context, applied, id);
     for suppression in &comments {
         let document = document_at(input.loaded, suppression.span.start);

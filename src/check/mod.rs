@@ -261,9 +261,7 @@ fn collect_inputs(
         }
         inputs::Origin::Rendered { .. } => true,
     });
-    for error in errors {
-        findings.push(Finding::new(FindingKind::Error, "input", error.to_string()));
-    }
+    findings.extend(errors.into_iter().map(read::input_error));
     skipped.sort();
     (inputs, skipped)
 }

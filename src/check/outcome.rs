@@ -1,11 +1,12 @@
 //! What a check ends with: its findings, counts and logs, gathered from the files' results;
 //! how two checks' outcomes merge; and the exit code they give.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::file_check::FileResult;
 use super::policy_set::Policy;
-use crate::findings::{self, Finding, FindingKind, Severity};
+use crate::findings::{self, Finding, FindingKind, ObjectName, Severity};
 use crate::inputs::SkippedInput;
 use crate::suppressions;
 
@@ -70,10 +71,17 @@ pub(crate) struct Summary {
     pub(crate) rejected: usize,
     /// Evaluations that would have changed their object.
     pub(crate) mutated: usize,
-    /// Error findings.
-    pub(crate) errors: usize,
-    /// Warning findings.
+    /// Findings about the manifests, unsuppressed: rejections, warnings and mutations; not
+    /// the errors.
+    pub(crate) findings: usize,
+    /// Objects with at least one of those findings.
+    pub(crate) objects_with_findings: usize,
+    /// Those findings at severity warning.
     pub(crate) warnings: usize,
+    /// Those findings at severity note (what a mutating policy would change).
+    pub(crate) notes: usize,
+    /// Errors: inputs, objects or policies that could not be checked (exit code 2).
+    pub(crate) errors: usize,
     /// Findings silenced by a suppression in the source.
     pub(crate) suppressed: usize,
     /// Files whose result came from the result cache.
@@ -119,8 +127,11 @@ impl CheckOutcome {
         a.evaluations += b.evaluations;
         a.rejected += b.rejected;
         a.mutated += b.mutated;
-        a.errors += b.errors;
+        a.findings += b.findings;
+        a.objects_with_findings += b.objects_with_findings;
         a.warnings += b.warnings;
+        a.notes += b.notes;
+        a.errors += b.errors;
         a.suppressed += b.suppressed;
         a.cached_files += b.cached_files;
         a.elapsed += b.elapsed;
@@ -221,9 +232,29 @@ pub(super) fn finish(
     findings::sort(&mut findings);
     summary.set_apart.sort();
     summary.errors = count(&findings, |f| f.kind == FindingKind::Error);
+    let about_manifests = |f: &Finding| f.kind != FindingKind::Error;
+    summary.findings = count(&findings, about_manifests);
     summary.warnings = count(&findings, |f| {
-        f.kind != FindingKind::Error && f.severity == Severity::Warning
+        about_manifests(f) && f.severity == Severity::Warning
     });
+    summary.notes = count(&findings, |f| {
+        about_manifests(f) && f.severity == Severity::Note
+    });
+    // An object is known by its file, document and name: two objects of one document with the
+    // same name count once, the same whether their findings come fresh or from the cache.
+    let objects: HashSet<(&str, usize, &ObjectName)> = findings
+        .iter()
+        .filter(|f| f.is_active() && about_manifests(f))
+        .filter_map(|f| {
+            let location = f.location.as_ref()?;
+            Some((
+                location.file.name(),
+                location.document,
+                location.object.as_deref()?,
+            ))
+        })
+        .collect();
+    summary.objects_with_findings = objects.len();
     summary.suppressed = findings.iter().filter(|f| !f.is_active()).count();
     summary.elapsed = started.elapsed();
     CheckOutcome {

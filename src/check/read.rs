@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::result_cache::{CacheEntry, FileStat, ResultCache};
 use crate::documents::{self, Loaded};
 use crate::findings::{Finding, FindingKind};
-use crate::inputs::{self, Input};
+use crate::inputs::{self, Input, InputError};
 use crate::objects;
 use crate::requests::ResourceCatalog;
 use crate::source::SourceFile;
@@ -134,8 +134,13 @@ fn read_file<'c>(
 
 /// Read `input`, or the error finding that says why it cannot be.
 pub(super) fn read_input(input: &Input) -> Result<SourceFile, Box<Finding>> {
-    inputs::read(input)
-        .map_err(|error| Box::new(Finding::new(FindingKind::Error, "input", error.to_string())))
+    inputs::read(input).map_err(|error| Box::new(input_error(error)))
+}
+
+/// The error finding for a path that could not be walked or read: about that file, at the
+/// line of the problem when it is known.
+pub(super) fn input_error(error: InputError) -> Finding {
+    Finding::new(FindingKind::Error, "input", error.message).in_file(error.name, error.line)
 }
 
 /// Whether `text` could define a CustomResourceDefinition, which the catalog needs before

@@ -582,6 +582,9 @@ impl CachedResult {
                 message: cached.message,
                 code: cached.code,
                 location,
+                // Only a file that could not be read has such a finding, and its result is
+                // never cached.
+                file: None,
                 help: cached.help,
                 suppressed: match cached.suppressed {
                     Some((kind, reason)) => Some(Suppressed {

@@ -4,15 +4,17 @@
 //!
 //! ```text
 //! deploy/app.yaml:12:19: error[privileged] container "app" must not run privileged
-//! admit: error[input] cannot read deploy/missing.yaml: No such file or directory (os error 2)
-//! Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 1 error (0.01 s)
+//! deploy/missing.yaml: error[input] no such file or directory
+//! Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 1 error (0.01 s)
 //! ```
 //!
 //! - A finding about a place in a file starts with `path:line:col:` (one-based, columns in
 //!   characters), the path as it was given on the command line.
-//! - A finding about no place in a file (a path that cannot be read, a policy that cannot be
-//!   loaded or whose settings are invalid) starts with `admit:` instead, as compilers prefix
-//!   their own errors with their name, so `grep '^admit:'` finds exactly those.
+//! - A finding about a whole file (one that cannot be read) starts with `path:`, or
+//!   `path:line:` when the line of the problem is known (invalid UTF-8).
+//! - A finding about no file (a policy that cannot be loaded or whose settings are invalid)
+//!   starts with `admit:` instead, as compilers prefix their own errors with their name, so
+//!   `grep '^admit:'` finds exactly those.
 //! - Then `severity[policy]`: `error`, `warning` or `note`, and the policy id or admit's own
 //!   code (`invalid-yaml`, `input`, ...).
 //! - A message spanning several lines is joined into one, so that one line is one finding.
@@ -49,15 +51,20 @@ pub(super) fn line(finding: &Finding) -> String {
     )
 }
 
-/// `path:line:col` of the finding's start, or `admit` for a finding about no place in a file.
+/// `path:line:col` of the finding's start; `path` (`path:line` when the line is known) for a
+/// finding about a whole file; `admit` for a finding about no file.
 pub(super) fn place(finding: &Finding) -> String {
-    match &finding.location {
-        Some(location) => format!(
+    match (&finding.location, &finding.file) {
+        (Some(location), _) => format!(
             "{}:{}",
             location.file.name(),
             location.file.location(location.span.start)
         ),
-        None => "admit".to_string(),
+        (None, Some(file)) => match file.line {
+            Some(line) => format!("{}:{line}", file.name),
+            None => file.name.clone(),
+        },
+        (None, None) => "admit".to_string(),
     }
 }
 

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! ::error file=deploy/app.yaml,line=12,col=19,endLine=12,endColumn=23,title=privileged::container "app" must not run privileged
-//! ::error title=input::cannot read deploy/missing.yaml: No such file or directory (os error 2)
-//! Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 1 error (0.01 s)
+//! ::error file=deploy/missing.yaml,title=input::no such file or directory
+//! Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 1 error (0.01 s)
 //! ```
 //!
 //! - The command is `::error`, `::warning` or `::notice` by the finding's severity; `title` is
@@ -13,8 +13,9 @@
 //!   the node's last character, as in SARIF. The path is the one given on the command line,
 //!   without a leading `./`; GitHub matches it against the repository root, so run admit from
 //!   there.
-//! - A finding about no place in a file (an unreadable path, a policy that cannot be loaded)
-//!   is an annotation without `file`, shown on the run's summary page.
+//! - A file that cannot be read is annotated as a whole: `file` without a column (`line` when
+//!   the line is known, as for invalid UTF-8). A finding about no file (a policy that cannot
+//!   be loaded) is an annotation without `file`, shown on the run's summary page.
 //! - The message, and the help after it on a line of its own, are escaped as the runner
 //!   expects (`%` `\r` `\n`; in property values also `:` and `,`), so a message can never end
 //!   the command early or start a command of its own.
@@ -59,6 +60,14 @@ fn command(finding: &Finding) -> String {
         properties.push(format!("col={}", start.column));
         properties.push(format!("endLine={}", end.line));
         properties.push(format!("endColumn={}", end.column));
+    } else if let Some(file) = &finding.file {
+        properties.push(format!(
+            "file={}",
+            escape_property(&repository_path(&file.name))
+        ));
+        if let Some(line) = file.line {
+            properties.push(format!("line={line}"));
+        }
     }
     properties.push(format!("title={}", escape_property(&finding.source)));
     let mut message = finding.message.clone();
@@ -139,7 +148,13 @@ mod tests {
             command(&finding),
             "::warning file=a%2Cb.yaml,line=2,col=5,endLine=2,endColumn=6,title=p%3A1::bad%0Avalue%0Ahelp: fix it"
         );
-        let error = Finding::new(FindingKind::Error, "input", "cannot read x.yaml");
-        assert_eq!(command(&error), "::error title=input::cannot read x.yaml");
+        let error = Finding::new(FindingKind::Error, "admit", "no runtime");
+        assert_eq!(command(&error), "::error title=admit::no runtime");
+        let unreadable = Finding::new(FindingKind::Error, "input", "not valid UTF-8")
+            .in_file("./a,b.yaml", Some(3));
+        assert_eq!(
+            command(&unreadable),
+            "::error file=a%2Cb.yaml,line=3,title=input::not valid UTF-8"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The terminal report: one miette diagnostic per finding, with the node underlined, then a
-//! one-line summary.
+//! one-line summary. Lines longer than a screen are cut around the node (see `excerpt`).
 
 use std::fmt;
 
@@ -7,9 +7,13 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
 };
 
+use super::excerpt::Excerpt;
 use super::{Report, SummaryLine, write_notes};
 use crate::check::CheckOutcome;
 use crate::findings::{self, Finding, FindingKind};
+
+/// Lines shown before and after the underlined ones.
+const CONTEXT_LINES: usize = 1;
 
 /// Human-readable output with source snippets.
 pub(crate) struct HumanReport {
@@ -27,20 +31,18 @@ impl HumanReport {
         HumanReport {
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
-                .with_links(false),
+                .with_links(false)
+                .with_context_lines(CONTEXT_LINES),
         }
     }
 
     /// Render one finding as it appears in the report.
     pub(crate) fn render(&self, finding: &Finding) -> String {
+        let diagnostic = FindingDiagnostic::new(finding);
         let mut text = String::new();
-        if self
-            .handler
-            .render_report(&mut text, &FindingDiagnostic(finding))
-            .is_err()
-        {
+        if self.handler.render_report(&mut text, &diagnostic).is_err() {
             // A span outside its file would be a bug upstream; still say what was found.
-            text = format!("{}\n", FindingDiagnostic(finding));
+            text = format!("{diagnostic}\n");
         }
         text
     }
@@ -57,8 +59,19 @@ impl Report for HumanReport {
     }
 }
 
-/// A finding seen through miette's eyes.
-struct FindingDiagnostic<'a>(&'a Finding);
+/// A finding seen through miette's eyes, with the excerpt of its file to show when a line
+/// around it is too long to print whole.
+struct FindingDiagnostic<'a>(&'a Finding, Option<Excerpt>);
+
+impl<'a> FindingDiagnostic<'a> {
+    fn new(finding: &'a Finding) -> Self {
+        let excerpt = finding
+            .location
+            .as_ref()
+            .and_then(|l| Excerpt::around(&l.file, l.span, CONTEXT_LINES));
+        FindingDiagnostic(finding, excerpt)
+    }
+}
 
 impl fmt::Debug for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,7 +82,11 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let finding = self.0;
-        write!(f, "{}: {}", finding.source, finding.message)?;
+        write!(f, "{}: ", finding.source)?;
+        if let Some(file) = &finding.file {
+            write!(f, "{}: ", file.name)?;
+        }
+        write!(f, "{}", finding.message)?;
         if let Some(code) = finding.code {
             write!(f, " (code {code})")?;
         }
@@ -102,6 +119,9 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
+        if let Some(excerpt) = &self.1 {
+            return Some(excerpt);
+        }
         self.0
             .location
             .as_ref()
@@ -114,8 +134,9 @@ impl Diagnostic for FindingDiagnostic<'_> {
         if location.file.text().is_empty() {
             return None;
         }
+        let span = self.1.as_ref().map_or(location.span, Excerpt::span);
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(location.label.clone()), location.span),
+            LabeledSpan::new_primary_with_span(Some(location.label.clone()), span),
         )))
     }
 }

@@ -3,13 +3,14 @@
 //! cargo-nextest uses, so escaping and the suite counts are right.
 //!
 //! What is represented, and how:
-//! - One `<testsuite>` per file with findings, named by its path as given; findings about no
-//!   place in a file (an unreadable path, a policy that could not be loaded) go to a suite
+//! - One `<testsuite>` per file with findings (an unreadable file's error too), named by its
+//!   path as given; findings about no file (a policy that could not be loaded) go to a suite
 //!   named `admit`.
 //! - One `<testcase>` per object and policy that produced findings, named
 //!   `Kind/namespace/name [policy]` (`Kind/name [policy]` when the manifest gives no
 //!   namespace), `document N [policy]` (one-based) for a finding in no object, or just the
-//!   policy or code for a finding about no file; its `classname` is the suite's name.
+//!   policy or code for a finding about no place in a file; its `classname` is the suite's
+//!   name.
 //! - A case is an `<error>` when one of its findings is an error (admit or the policy failed,
 //!   the YAML is invalid), a `<failure>` when one is at severity `error` or `warning` (a
 //!   rejection, a warning), and passes when it holds only notes (what a mutating policy would
@@ -89,7 +90,7 @@ fn group(outcome: &CheckOutcome) -> Vec<Suite<'_>> {
                 };
                 (location.file.name().to_string(), subject)
             }
-            None => (ADMIT.to_string(), None),
+            None => (finding.file_name().unwrap_or(ADMIT).to_string(), None),
         };
         let case_name = match subject {
             Some(subject) => format!("{subject} [{}]", finding.source),

@@ -2,6 +2,7 @@
 //! outcome; nothing upstream knows about terminals or file formats.
 
 mod concise;
+mod excerpt;
 mod github;
 mod human;
 mod json;

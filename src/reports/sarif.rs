@@ -28,7 +28,9 @@
 //!   object) is a result at level `error`; one about no place in a file (an unreadable path, a
 //!   policy that could not be loaded) is a `toolExecutionNotification` of the invocation, not a
 //!   result, because GitHub code scanning rejects the whole upload when any result lacks a
-//!   physical location. `executionSuccessful` is false whenever there was an error.
+//!   physical location with a region. A notification about a file that could not be read
+//!   names it in its `locations` (with `startLine` when the line is known).
+//!   `executionSuccessful` is false whenever there was an error.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -209,6 +211,12 @@ fn admit_rule(id: &str, severity: Severity) -> ReportingDescriptor {
         "unknown-kind" => {
             "A kind is neither built in nor defined by a CustomResourceDefinition among the checked files: its resource name was guessed"
         }
+        "suppression" => "An `# admit:ignore` comment names no policy",
+        "suppression-without-reason" => "A suppression gives no reason",
+        "unused-suppression" => "A suppression silences nothing",
+        "misplaced-suppression" => {
+            "An admit.dev/ignore annotation is not in the object's own metadata"
+        }
         "admit" => "admit itself failed",
         _ => "Reported by admit",
     };
@@ -359,6 +367,20 @@ fn notification(finding: &Finding, (rule_id, rule_index): (String, i64)) -> Noti
         ..ReportingDescriptorReference::default()
     });
     notification.properties = Some(properties([("kind", Json::from(kind_name(finding.kind)))]));
+    // The file it is about, at the line when known: a location a notification may carry.
+    notification.locations = finding.file.as_ref().map(|file| {
+        vec![Location {
+            physical_location: Some(PhysicalLocation {
+                artifact_location: Some(artifact_location(&file.name)),
+                region: file.line.map(|line| Region {
+                    start_line: Some(line as i64),
+                    ..Region::default()
+                }),
+                ..PhysicalLocation::default()
+            }),
+            ..Location::default()
+        }]
+    });
     notification
 }
 

@@ -1,5 +1,14 @@
 //! The closing line of the text reports (human, concise, GitHub, JUnit's passing case): what
-//! was checked and what was found, in words.
+//! was checked and what was found, every number with its unit.
+//!
+//! ```text
+//! Checked 3 files, 5 objects, 26 policies (130 evaluations): 7 findings (2 warnings) in 2 objects, 3 suppressed; 0 errors (0.05 s)
+//! ```
+//!
+//! Findings are about the manifests (a policy's rejection, a warning, what a mutating policy
+//! would change), counted one per underlined node, with the severities other than `error` they
+//! include; errors are what could not be checked (an unreadable file, invalid YAML, a policy
+//! that failed), which exit with 2.
 
 use std::fmt;
 
@@ -17,23 +26,35 @@ impl fmt::Display for SummaryLine<'_> {
         let summary = self.0;
         write!(
             f,
-            "Checked {}, {}, {}, {}: {} rejected, {}",
+            "Checked {}, {}, {} ({}): {}",
             plural(summary.files, "file", "files"),
             plural(summary.objects, "object", "objects"),
             plural(summary.policies, "policy", "policies"),
             plural(summary.evaluations, "evaluation", "evaluations"),
-            summary.rejected,
-            plural(summary.errors, "error", "errors"),
+            plural(summary.findings, "finding", "findings"),
         )?;
-        if summary.mutated > 0 {
-            write!(f, ", {} would change", summary.mutated)?;
+        let severities: Vec<String> = [
+            (summary.warnings, "warning", "warnings"),
+            (summary.notes, "note", "notes"),
+        ]
+        .into_iter()
+        .filter(|(count, _, _)| *count > 0)
+        .map(|(count, one, many)| plural(count, one, many))
+        .collect();
+        if !severities.is_empty() {
+            write!(f, " ({})", severities.join(", "))?;
         }
-        if summary.warnings > 0 {
-            write!(f, ", {}", plural(summary.warnings, "warning", "warnings"))?;
+        if summary.objects_with_findings > 0 {
+            write!(
+                f,
+                " in {}",
+                plural(summary.objects_with_findings, "object", "objects")
+            )?;
         }
         if summary.suppressed > 0 {
             write!(f, ", {} suppressed", summary.suppressed)?;
         }
+        write!(f, "; {}", plural(summary.errors, "error", "errors"))?;
         if summary.skipped_documents > 0 {
             write!(
                 f,
@@ -60,31 +81,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_are_worded_with_their_plurals_and_optional_parts_only_when_nonzero() {
+    fn every_count_names_its_unit_and_optional_parts_appear_only_when_nonzero() {
         let mut summary = Summary {
             files: 1,
             objects: 2,
             policies: 1,
             evaluations: 2,
             rejected: 1,
+            findings: 3,
+            objects_with_findings: 1,
             errors: 0,
             elapsed: Duration::from_millis(1250),
             ..Summary::default()
         };
         assert_eq!(
             SummaryLine(&summary).to_string(),
-            "Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected, 0 errors (1.25 s)"
+            "Checked 1 file, 2 objects, 1 policy (2 evaluations): 3 findings in 1 object; \
+             0 errors (1.25 s)"
         );
-        summary.mutated = 1;
         summary.warnings = 1;
+        summary.notes = 1;
+        summary.errors = 1;
         summary.suppressed = 3;
         summary.skipped_documents = 1;
         summary.cached_files = 2;
         assert_eq!(
             SummaryLine(&summary).to_string(),
-            "Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected, 0 errors, 1 would \
-             change, 1 warning, 3 suppressed, 1 document without apiVersion/kind skipped \
+            "Checked 1 file, 2 objects, 1 policy (2 evaluations): 3 findings (1 warning, 1 note) \
+             in 1 object, 3 suppressed; 1 error, 1 document without apiVersion/kind skipped \
              (1.25 s; 2 files unchanged since the last run)"
+        );
+        let clean = Summary {
+            files: 2,
+            objects: 1,
+            policies: 26,
+            evaluations: 20,
+            ..Summary::default()
+        };
+        assert_eq!(
+            SummaryLine(&clean).to_string(),
+            "Checked 2 files, 1 object, 26 policies (20 evaluations): 0 findings; 0 errors (0.00 s)"
         );
     }
 }

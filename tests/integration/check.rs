@@ -16,8 +16,8 @@ fn nested_container_field_is_reported_at_its_value() {
         .expect("[fixtures/manifests/web.yaml:27:25]")
         .expect("27 │             privileged: true");
     assert_eq!(
-        run.summary().split(" (").next(),
-        Some("Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors")
+        run.summary().rsplit_once(" (").map(|(line, _timing)| line),
+        Some("Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors")
     );
 }
 
@@ -48,6 +48,62 @@ fn the_human_report_of_mutations_matches_its_snapshot() {
     ]);
     run.code(0);
     snapshots::settings().bind(|| insta::assert_snapshot!(run.stdout));
+}
+
+#[test]
+fn a_finding_in_a_minified_json_file_shows_a_cut_line() {
+    // One line of more than 50 KB: the privileged container first, then a thousand variables
+    // in a second container, with names in two-byte characters.
+    let variables: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"name":"VÄR_{i}","value":"{}"}}"#, "v".repeat(40)))
+        .collect();
+    let pod = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"big"}},"spec":{{"containers":[{{"name":"app","image":"busybox:1.0","securityContext":{{"privileged":true}}}},{{"name":"env","image":"busybox:1.0","env":[{}]}}]}}}}"#,
+        variables.join(",")
+    );
+    assert!(pod.len() > 50_000 && !pod.contains('\n'));
+    let dir = scratch(&[("big.json", &pod)]);
+    let run = admit_in(
+        dir.path(),
+        &["check", "big.json", "--policy", &policy("privileged")],
+        None,
+    );
+    let column = pod.find("true").expect("true") + 1;
+    run.code(1)
+        .expect("× privileged: container \"app\" must not be privileged")
+        .expect(&format!("╭─[big.json:1:{column}]"))
+        .expect(r#"{"privileged":true}},{"name":"env""#)
+        .expect("──┬─")
+        .expect("╰── here");
+    assert!(
+        run.stdout.len() < 4096,
+        "{} bytes:\n{}",
+        run.stdout.len(),
+        run.stdout
+    );
+    // The line is cut at both ends, between characters.
+    let line = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(" 1 │ "))
+        .expect("the snippet's line");
+    assert!(line.starts_with(" 1 │ …") && line.ends_with('…'), "{line}");
+    // The underline is under `true`.
+    let underline = run
+        .stdout
+        .lines()
+        .find(|line| line.contains("──┬─"))
+        .expect("the underline");
+    let under = |text: &str, needle: &str| {
+        text.find(needle)
+            .map(|at| text[..at].chars().count())
+            .expect("found")
+    };
+    assert_eq!(
+        under(underline, "──┬─"),
+        under(line, "true"),
+        "{line}\n{underline}"
+    );
 }
 
 #[test]
@@ -87,7 +143,7 @@ fn list_item() {
     ]);
     run.code(1)
         .expect("[fixtures/manifests/list.yaml:21:25]")
-        .expect("Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected");
+        .expect("Checked 1 file, 2 objects, 1 policy (2 evaluations): 1 finding in 1 object;");
 }
 
 #[test]
@@ -128,7 +184,7 @@ fn a_whole_directory_in_path_order_with_skipped_documents_counted() {
     );
     assert!(
         run.summary().starts_with(
-            "Checked 6 files, 8 objects, 1 policy, 6 evaluations: 5 rejected, 0 errors, 1 document without apiVersion/kind skipped"
+            "Checked 6 files, 8 objects, 1 policy (6 evaluations): 5 findings in 5 objects; 0 errors, 1 document without apiVersion/kind skipped"
         ),
         "{}",
         run.summary()
@@ -153,7 +209,7 @@ fn yaml_syntax_error_is_reported_and_the_rest_still_checked() {
         .expect("invalid-yaml: ")
         .expect("[a-broken.yaml:")
         .expect("[b-web.yaml:27:25]")
-        .expect("1 rejected, 1 error");
+        .expect("1 finding in 1 object; 1 error");
 }
 
 #[test]
@@ -239,7 +295,7 @@ fn a_mutation_points_at_the_node_it_would_change() {
     run.code(0)
         .expect("pull-policy: would change /spec/containers/0/imagePullPolicy to \"Always\"")
         .expect("[pod.yaml:9:24]")
-        .expect("1 would change");
+        .expect("1 finding (1 note) in 1 object;");
 }
 
 #[test]
@@ -295,7 +351,7 @@ fn quoted_yes_is_a_string_and_on_is_true() {
     );
     run.code(1)
         .expect("[pods.yaml:21:21]")
-        .expect("3 evaluations: 1 rejected");
+        .expect("(3 evaluations): 1 finding in 1 object;");
 }
 
 #[test]
@@ -317,7 +373,7 @@ fn clean_input_exits_zero() {
         None,
     );
     run.code(0)
-        .expect("Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors");
+        .expect("Checked 1 file, 1 object, 1 policy (1 evaluation): 0 findings; 0 errors");
 }
 
 #[test]
@@ -329,7 +385,7 @@ fn rules_decide_which_objects_a_policy_sees() {
         "--policy",
         &policy("privileged"),
     ])
-    .expect("Checked 1 file, 3 objects, 1 policy, 1 evaluation: 1 rejected");
+    .expect("Checked 1 file, 3 objects, 1 policy (1 evaluation): 1 finding in 1 object;");
 }
 
 #[test]
@@ -511,7 +567,7 @@ fn a_policy_that_traps_in_validate_is_an_error_at_the_object() {
         .expect("[fixtures/manifests/web.yaml:5:9]")
         // The instance is recreated after the trap, so every object is still evaluated.
         .expect("[fixtures/manifests/web.yaml:27:25]")
-        .expect("Checked 2 files, 3 objects, 2 policies, 6 evaluations: 2 rejected, 3 errors");
+        .expect("Checked 2 files, 3 objects, 2 policies (6 evaluations): 2 findings in 2 objects; 3 errors");
 }
 
 #[test]
@@ -570,7 +626,7 @@ fn built_ins_are_selected_by_id_or_preset() {
         "privileged",
     ])
     .code(1)
-    .expect("1 policy, 1 evaluation");
+    .expect("1 policy (1 evaluation)");
     admit(&[
         "check",
         "fixtures/manifests/web.yaml",
@@ -728,7 +784,9 @@ fn output_is_the_same_whatever_the_thread_count() {
         (
             text,
             run.code,
-            run.summary().split(" (").next().map(str::to_string),
+            run.summary()
+                .rsplit_once(" (")
+                .map(|(line, _timing)| line.to_string()),
         )
     };
     for format in ["json", "human"] {

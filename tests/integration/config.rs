@@ -392,9 +392,16 @@ spec:
     assert!(reasons.contains(&"raw sockets"), "{reasons:?}");
     let mut audit = active(&report);
     audit.sort();
+    // The annotation's `host-ports` entry (column 78) has no reason and silences nothing; the
+    // pod template's annotation is misplaced.
     assert_eq!(
         audit,
         vec![
+            (
+                "misplaced-suppression".to_string(),
+                "cni.yaml:13:9".to_string(),
+                "warning".to_string()
+            ),
             (
                 "suppression-without-reason".to_string(),
                 "cni.yaml:27:31".to_string(),
@@ -402,7 +409,7 @@ spec:
             ),
             (
                 "suppression-without-reason".to_string(),
-                "cni.yaml:6:23".to_string(),
+                "cni.yaml:6:78".to_string(),
                 "warning".to_string()
             ),
             (
@@ -412,7 +419,7 @@ spec:
             ),
             (
                 "unused-suppression".to_string(),
-                "cni.yaml:6:23".to_string(),
+                "cni.yaml:6:78".to_string(),
                 "warning".to_string()
             ),
         ]
@@ -437,6 +444,222 @@ spec:
     assert_eq!(suppressed(&report), vec![]);
     assert_eq!(active(&report).len(), 4);
     assert_eq!(code, 1);
+}
+
+/// `(policy, line, suppression reason)` of every finding of `report`, in report order.
+fn lines_and_reasons(report: &Json) -> Vec<(String, u64, Option<String>)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["suppressed"]["reason"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_comment_on_a_container_line_silences_its_policies_in_the_whole_container() {
+    // `resources` points at the container's `name:`, `seccomp-restricted` at its
+    // `securityContext:` two lines further: one comment covers both, and nothing of the
+    // other container.
+    let manifest = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  namespace: net
+spec:
+  containers:
+    - name: agent  # admit:ignore resources, seccomp-restricted -- the node agent
+      image: registry.example.com/agent:1.0
+      securityContext:
+        allowPrivilegeEscalation: false
+    - name: sidecar
+      image: registry.example.com/sidecar:1.0
+      securityContext:
+        allowPrivilegeEscalation: false
+";
+    let repo = repository(&[("pod.yaml", manifest)]);
+    let (report, _, _) = check_json(
+        repo.path(),
+        &["-p", "resources", "-p", "seccomp-restricted", "pod.yaml"],
+    );
+    let reason = Some("the node agent".to_string());
+    assert_eq!(
+        lines_and_reasons(&report),
+        [
+            ("resources".to_string(), 8, reason.clone()),
+            ("seccomp-restricted".to_string(), 10, reason),
+            ("resources".to_string(), 12, None),
+            ("seccomp-restricted".to_string(), 14, None),
+        ]
+    );
+}
+
+#[test]
+fn a_comment_alone_on_its_line_covers_the_node_on_the_next_line() {
+    let manifest = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+spec:
+  containers:
+    - name: agent
+      image: registry.example.com/agent:1.0
+      # the whole securityContext block, both of its findings:
+      # admit:ignore capabilities-baseline -- routes and raw sockets
+
+      securityContext:
+        capabilities:
+          add: [NET_ADMIN, NET_RAW, SYS_TIME]
+";
+    let repo = repository(&[("pod.yaml", manifest)]);
+    let (report, code, _) = check_json(repo.path(), &["-p", "capabilities-baseline", "pod.yaml"]);
+    let reason = Some("routes and raw sockets".to_string());
+    assert_eq!(
+        lines_and_reasons(&report),
+        [
+            ("capabilities-baseline".to_string(), 14, reason.clone()),
+            ("capabilities-baseline".to_string(), 14, reason.clone()),
+            ("capabilities-baseline".to_string(), 14, reason),
+        ]
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_comment_whose_finding_the_annotation_already_silenced_is_used() {
+    let manifest = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  annotations:
+    admit.dev/ignore: \"privileged=the CNI agent needs raw sockets\"
+spec:
+  containers:
+    - name: agent
+      image: registry.example.com/agent:1.0
+      securityContext:
+        privileged: true  # admit:ignore privileged -- raw sockets
+";
+    let repo = repository(&[("pod.yaml", manifest)]);
+    let (report, code, _) = check_json(repo.path(), &["-p", "privileged", "pod.yaml"]);
+    assert_eq!(
+        lines_and_reasons(&report),
+        [(
+            "privileged".to_string(),
+            12,
+            Some("the CNI agent needs raw sockets".to_string())
+        )]
+    );
+    assert_eq!(code, 0);
+    let human = admit_in(
+        repo.path(),
+        &["check", "-p", "privileged", "pod.yaml"],
+        None,
+    );
+    assert!(
+        !human.stdout.contains("unused-suppression") && !human.stdout.contains("silences nothing"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn an_annotation_on_a_pod_template_is_reported_as_misplaced() {
+    let manifest = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cni
+spec:
+  selector: {matchLabels: {app: cni}}
+  template:
+    metadata:
+      labels: {app: cni}
+      annotations:
+        admit.dev/ignore: \"privileged=raw sockets\"
+    spec:
+      containers:
+        - name: agent
+          image: registry.example.com/cni:1.0
+          securityContext: {privileged: true}
+";
+    let repo = repository(&[("cni.yaml", manifest)]);
+    let run = admit_in(
+        repo.path(),
+        &["check", "-p", "privileged", "cni.yaml"],
+        None,
+    );
+    run.code(1)
+        .expect(
+            "misplaced-suppression: the admit.dev/ignore annotation in \
+             spec.template.metadata.annotations",
+        )
+        .expect("╭─[cni.yaml:11:9]")
+        .expect("help: move it to metadata.annotations of the Deployment")
+        .expect("privileged: container \"agent\" must not be privileged");
+}
+
+#[test]
+fn an_unused_annotation_entry_is_underlined_alone() {
+    let pod = |annotation: &str| {
+        PRIVILEGED_POD.replace(
+            "  labels: {app: agent}\n",
+            &format!("  labels: {{app: agent}}\n  annotations:\n{annotation}"),
+        )
+    };
+    let repo = repository(&[
+        (
+            "pod.yaml",
+            &pod("    admit.dev/ignore: \"privileged=raw sockets, host-ports=metrics\"\n"),
+        ),
+        // Folded over lines, the value is not written as it reads: the whole value is
+        // underlined.
+        (
+            "folded.yaml",
+            &pod(
+                "    admit.dev/ignore: >-\n      privileged=raw sockets,\n      host-ports=metrics\n",
+            ),
+        ),
+    ]);
+    let (report, _, _) = check_json(repo.path(), &["-p", "privileged", "-p", "host-ports", "."]);
+    let unused: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["policy"] == "unused-suppression")
+        .map(|f| {
+            format!(
+                "{}:{}:{}-{}:{}",
+                f["file"].as_str().unwrap_or_default(),
+                f["line"],
+                f["column"],
+                f["end_line"],
+                f["end_column"]
+            )
+        })
+        .collect();
+    assert_eq!(unused, ["folded.yaml:8:23-10:25", "pod.yaml:8:48-8:66"]);
+    let human = admit_in(
+        repo.path(),
+        &["check", "-p", "privileged", "-p", "host-ports", "pod.yaml"],
+        None,
+    );
+    // Under `host-ports=metrics`, 18 characters from column 48.
+    human.expect(&format!(
+        " 8 │     admit.dev/ignore: \"privileged=raw sockets, host-ports=metrics\"\n   ·{}{}┬{}\n",
+        " ".repeat(48),
+        "─".repeat(9),
+        "─".repeat(8)
+    ));
 }
 
 #[test]

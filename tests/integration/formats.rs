@@ -116,11 +116,12 @@ fn concise_is_one_line_per_finding_with_exact_positions() {
     assert_eq!(
         lines_without_timing(&run.stdout),
         [
-            "admit: error[input] missing.yaml: no such file or directory",
             "a-broken.yaml:4:9: error[invalid-yaml] unclosed bracket '['",
             "b-web.yaml:27:25: error[privileged] container \"log-shipper\" must not be privileged",
             "c-pod.yaml:7:66: error[privileged] container \"çà\" must not be privileged",
-            "Checked 3 files, 2 objects, 1 policy, 2 evaluations: 2 rejected, 2 errors",
+            // A file that cannot be read is named, without a position.
+            "missing.yaml: error[input] no such file or directory",
+            "Checked 3 files, 2 objects, 1 policy (2 evaluations): 2 findings in 2 objects; 2 errors",
         ],
         "stderr:\n{}",
         run.stderr
@@ -147,7 +148,7 @@ fn concise_reports_mutations_as_notes_and_a_clean_run_as_the_summary_alone() {
         lines_without_timing(&run.stdout),
         [
             "pod.yaml:7:7: note[pull-policy] would add /spec/containers/0/imagePullPolicy = \"Always\"",
-            "Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors, 1 would change",
+            "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding (1 note) in 1 object; 0 errors",
         ]
     );
     let clean = admit_in(
@@ -165,7 +166,7 @@ fn concise_reports_mutations_as_notes_and_a_clean_run_as_the_summary_alone() {
     clean.code(0);
     assert_eq!(
         lines_without_timing(&clean.stdout),
-        ["Checked 1 file, 1 object, 1 policy, 1 evaluation: 0 rejected, 0 errors"]
+        ["Checked 1 file, 1 object, 1 policy (1 evaluation): 0 findings; 0 errors"]
     );
 }
 
@@ -192,11 +193,12 @@ fn github_annotations_point_at_the_node_and_escape_what_the_runner_parses() {
     assert_eq!(
         lines,
         [
-            "::error title=input::gone%25.yaml: no such file or directory",
             // Without its settings require-labels is an error about no file, with help.
             "::error title=require-labels::invalid settings: labels must list at least one label%0Ahelp: fix the settings given with --settings; this policy was skipped",
+            // The unreadable file is annotated as a whole.
+            "::error file=gone%25.yaml,title=input::no such file or directory",
             "::error file=odd%2Cname%3A100%25.yaml,line=7,col=66,endLine=7,endColumn=70,title=privileged::container \"çà\" must not be privileged",
-            "Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 2 errors",
+            "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 2 errors",
         ],
         "stderr:\n{}",
         run.stderr
@@ -317,18 +319,20 @@ fn sarif_matches_the_official_schema_and_points_at_the_node() {
         .iter()
         .filter_map(|rule| rule["id"].as_str())
         .collect();
-    assert_eq!(rules, ["privileged", "input", "invalid-yaml"]);
+    assert_eq!(rules, ["privileged", "invalid-yaml", "input"]);
     assert_eq!(driver["rules"][0]["defaultConfiguration"]["level"], "error");
 
-    // The unreadable file is a notification: code scanning rejects results without a file.
+    // The unreadable file is a notification that names it: code scanning rejects results
+    // without a region.
     let invocation = &sarif_run["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false);
     let notification = &invocation["toolExecutionNotifications"][0];
     assert_eq!(notification["level"], "error");
     assert_eq!(notification["associatedRule"]["id"], "input");
+    assert_eq!(notification["message"]["text"], "no such file or directory");
     assert_eq!(
-        notification["message"]["text"],
-        "missing.yaml: no such file or directory"
+        notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "missing.yaml"
     );
 
     let results = sarif_run["results"].as_array().expect("results");
@@ -363,7 +367,7 @@ fn sarif_matches_the_official_schema_and_points_at_the_node() {
         (
             "invalid-yaml",
             "a-broken.yaml:4:9-4:10",
-            2,
+            1,
             "error",
             "document 1",
         ),
@@ -486,11 +490,15 @@ fn json_matches_its_documented_schema() {
     let findings = report["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), 4);
     assert_eq!(findings[0]["kind"], "error");
-    assert_eq!(findings[0]["policy"], "input");
-    assert!(findings[0].get("file").is_none());
-    assert_eq!(findings[1]["policy"], "invalid-yaml");
-    assert_eq!(findings[1]["document"], 0);
-    let web = &findings[2];
+    assert_eq!(findings[0]["policy"], "invalid-yaml");
+    assert_eq!(findings[0]["document"], 0);
+    // The file that cannot be read is named, in its place by path, without a position.
+    let missing = &findings[3];
+    assert_eq!(missing["policy"], "input");
+    assert_eq!(missing["file"], "missing.yaml");
+    assert_eq!(missing["message"], "no such file or directory");
+    assert!(missing.get("line").is_none() && missing.get("column").is_none());
+    let web = &findings[1];
     assert_eq!(
         (
             &web["file"],
@@ -513,10 +521,14 @@ fn json_matches_its_documented_schema() {
         web["object"],
         serde_json::json!({"api_version": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web"})
     );
-    assert_eq!(findings[3]["column"], 66);
+    assert_eq!(findings[2]["column"], 66);
     assert!(findings.iter().all(|f| f.get("suppressed").is_none()));
     assert_eq!(report["policies"][0]["id"], "privileged");
     assert_eq!(report["policies"][0]["severity"], "error");
+    // Findings and the objects they are in, apart from the errors (the unreadable file and the
+    // invalid YAML).
+    assert_eq!(report["summary"]["findings"], 2);
+    assert_eq!(report["summary"]["objects_with_findings"], 2);
     assert_eq!(report["summary"]["errors"], 2);
     assert_eq!(report["summary"]["suppressed"], 0);
 
@@ -559,6 +571,77 @@ fn json_matches_its_documented_schema() {
     assert_eq!(report["skipped"][1]["reason"], "chart");
 }
 
+#[test]
+fn a_file_that_cannot_be_read_is_named_in_every_format_with_its_line_when_known() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"apiVersion: v1\nkind: ConfigMap\ndata: {city: Z\xfcrich}\n",
+    )
+    .expect("written");
+    let run = |format: &str| {
+        let run = admit_in(
+            dir.path(),
+            &[
+                "check",
+                "latin1.yaml",
+                "-p",
+                "privileged",
+                "--format",
+                format,
+            ],
+            None,
+        );
+        run.code(2);
+        run.stdout
+    };
+    let message = "not valid UTF-8 (byte 45 on line 3)";
+    let json = parse_json(&run("json"));
+    let schema = parse_json(
+        &std::fs::read_to_string(root().join("docs/report.schema.json")).expect("schema file"),
+    );
+    assert_valid(&schema, &json, "JSON output about an unreadable file");
+    let finding = &json["findings"][0];
+    assert_eq!(
+        (&finding["file"], &finding["line"], &finding["message"]),
+        (
+            &Json::from("latin1.yaml"),
+            &Json::from(3),
+            &Json::from(message)
+        )
+    );
+    assert!(finding.get("column").is_none(), "{finding}");
+    assert_eq!(
+        lines_without_timing(&run("github"))[0],
+        format!("::error file=latin1.yaml,line=3,title=input::{message}")
+    );
+    assert_eq!(
+        lines_without_timing(&run("concise"))[0],
+        format!("latin1.yaml:3: error[input] {message}")
+    );
+    let sarif = parse_json(&run("sarif"));
+    assert_valid(
+        &official_sarif_schema(),
+        &sarif,
+        "SARIF output about an unreadable file",
+    );
+    let location = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"]
+        [0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "latin1.yaml");
+    assert_eq!(location["region"]["startLine"], 3);
+    let junit = run("junit");
+    let document = roxmltree::Document::parse(&junit).expect("valid XML");
+    let suite = document
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("a suite");
+    assert_eq!(attribute(suite, "name"), "latin1.yaml");
+    assert!(
+        run("human").contains(&format!("× input: latin1.yaml: {message}")),
+        "the human report names the file too"
+    );
+}
+
 /// The value of an element's attribute, `""` when it has none.
 fn attribute<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> &'a str {
     node.attribute(name).unwrap_or_default()
@@ -596,13 +679,14 @@ fn junit_has_a_suite_per_file_and_a_case_per_object_and_policy() {
         })
         .collect();
     let expected: Vec<(String, Vec<(String, String)>)> = [
-        ("admit", ("input", "error")),
         ("a-broken.yaml", ("document 1 [invalid-yaml]", "error")),
         (
             "b-web.yaml",
             ("Deployment/shop/web [privileged]", "failure"),
         ),
         ("c-pod.yaml", ("Pod/débug [privileged]", "failure")),
+        // The file that cannot be read has its suite.
+        ("missing.yaml", ("input", "error")),
     ]
     .into_iter()
     .map(|(suite, (case, outcome))| {
@@ -676,9 +760,9 @@ fn a_format_written_to_a_file_leaves_the_human_report_on_stdout() {
         ],
         None,
     );
-    run.code(1)
-        .expect("╭─[b-web.yaml:27:25]")
-        .expect("Checked 1 file, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors");
+    run.code(1).expect("╭─[b-web.yaml:27:25]").expect(
+        "Checked 1 file, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors",
+    );
     let written = std::fs::read_to_string(dir.path().join("reports/admit.sarif"))
         .expect("the SARIF file was written");
     let log = parse_json(&written);

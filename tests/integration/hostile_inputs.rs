@@ -129,8 +129,9 @@ fn a_100_mb_file_and_100_000_documents_simply_work() {
     ]);
     drop((big, stream));
     let run = check("100 MB file + 100,000 documents", dir.path(), "Checked");
-    run.code(1)
-        .expect("Checked 3 files, 100002 objects, 1 policy, 1 evaluation: 1 rejected, 0 errors");
+    run.code(1).expect(
+        "Checked 3 files, 100002 objects, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors",
+    );
 }
 
 #[test]
@@ -171,7 +172,9 @@ fn empty_and_comment_only_files_are_fine() {
     ]);
     check("empty file + only comments", dir.path(), "Checked")
         .code(1)
-        .expect("Checked 3 files, 1 object, 1 policy, 1 evaluation: 1 rejected, 0 errors");
+        .expect(
+            "Checked 3 files, 1 object, 1 policy (1 evaluation): 1 finding in 1 object; 0 errors",
+        );
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn a_policy_that_hangs_on_every_object_costs_one_timeout_not_one_per_object() {
     let summary = run.summary();
     assert!(
         summary.starts_with(
-            "Checked 31 files, 301 objects, 1 policy, 301 evaluations: 1 rejected, 1 error"
+            "Checked 31 files, 301 objects, 1 policy (301 evaluations): 1 finding in 1 object; 1 error"
         ),
         "{summary}"
     );

@@ -51,7 +51,7 @@ fn check_one(module: &str, settings: Option<&str>) -> support::Run {
 fn opa_accepts_an_object_with_the_label() {
     check_one(&policy("opa-labels"), Some(r#"{"required_label": "app"}"#))
         .code(0)
-        .expect("Checked 1 file, 2 objects, 1 policy, 2 evaluations: 0 rejected, 0 errors")
+        .expect("Checked 1 file, 2 objects, 1 policy (2 evaluations): 0 findings; 0 errors")
         .reject("×");
 }
 
@@ -63,7 +63,9 @@ fn opa_rejects_with_the_message_its_sprintf_built() {
         .expect("opa-labels: Pod \"web\" must have the label \"team\"")
         .expect("[objects.yaml:14:9]")
         .expect("rejected object")
-        .expect("Checked 1 file, 2 objects, 1 policy, 2 evaluations: 1 rejected, 0 errors");
+        .expect(
+            "Checked 1 file, 2 objects, 1 policy (2 evaluations): 1 finding in 1 object; 0 errors",
+        );
     // The labelled ConfigMap is accepted.
     run.reject("[objects.yaml:4:9]");
 }
@@ -72,7 +74,7 @@ fn opa_rejects_with_the_message_its_sprintf_built() {
 fn gatekeeper_accepts_when_no_violation() {
     check_one(&policy("gatekeeper-labels"), Some(r#"{"labels": []}"#))
         .code(0)
-        .expect("0 rejected, 0 errors");
+        .expect("0 findings; 0 errors");
 }
 
 #[test]
@@ -90,7 +92,7 @@ fn gatekeeper_violations_are_joined_into_one_message() {
         // The ConfigMap has `team` but not `tier`: one violation, no separator.
         .expect("gatekeeper-labels: you must provide the label \"tier\"\n")
         .expect("[objects.yaml:4:9]")
-        .expect("2 rejected, 0 errors");
+        .expect("2 findings in 2 objects; 0 errors");
 }
 
 #[test]
@@ -104,7 +106,7 @@ fn rego_settings_are_never_validated_by_the_module() {
         .code(1)
         .reject("invalid settings")
         .expect("gatekeeper-labels: you must provide the label \"team\"")
-        .expect("1 rejected, 0 errors");
+        .expect("1 finding in 1 object; 0 errors");
     check_one(&policy("opa-labels"), Some(r#"{"required_label": 5}"#))
         .code(1)
         .reject("invalid settings")
@@ -146,7 +148,7 @@ fn a_trap_is_an_error_naming_the_policy_and_other_policies_still_run() {
         .expect("opa-labels: policy failed: trapped: wasm `unreachable` instruction executed")
         .expect("gatekeeper-labels: you must provide the label \"team\"")
         .expect("[objects.yaml:14:9]")
-        .expect("2 policies, 4 evaluations: 1 rejected, 2 errors");
+        .expect("2 policies (4 evaluations): 1 finding in 1 object; 2 errors");
 
     // And the other way round, through `opa_abort`.
     let config = format!(
@@ -158,7 +160,7 @@ fn a_trap_is_an_error_naming_the_policy_and_other_policies_still_run() {
         .code(2)
         .expect("gatekeeper-labels: policy failed: aborted: cannot go on")
         .expect("opa-labels: Pod \"web\" must have the label \"team\"")
-        .expect("1 rejected, 2 errors");
+        .expect("1 finding in 1 object; 2 errors");
 }
 
 #[test]
@@ -193,7 +195,7 @@ fn one_instance_serves_many_objects() {
         .expect("ConfigMap \"cm-199\" must have the label \"team\"")
         .expect("ConfigMap \"cm-1\" must have the label \"team\"")
         .reject("\"cm-198\" must have")
-        .expect("200 objects, 1 policy, 200 evaluations: 100 rejected, 0 errors");
+        .expect("200 objects, 1 policy (200 evaluations): 100 findings in 100 objects; 0 errors");
 }
 
 /// A minimal module with the OPA ABI's exports in WAT, for `mode` (`opa` or `gatekeeper`).
