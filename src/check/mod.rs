@@ -152,8 +152,13 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     let catalog = read.catalog();
     findings.extend(read.errors);
     let files = read.files;
+    let renderings = files
+        .iter()
+        .filter(|f| matches!(f.input.origin, inputs::Origin::Rendered { .. }))
+        .count();
     let mut summary = Summary {
-        files: files.len(),
+        files: files.len() - renderings,
+        renderings,
         skipped_inputs,
         ..Summary::default()
     };

@@ -57,8 +57,10 @@ pub(crate) struct SetApart {
 /// Counts for the closing line of a report; `reports` words it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
-    /// Files read.
+    /// Files read, besides renderings.
     pub(crate) files: usize,
+    /// Kustomize roots and Helm chart renderings rendered and checked.
+    pub(crate) renderings: usize,
     /// Kubernetes objects found.
     pub(crate) objects: usize,
     /// Non-empty documents that are not Kubernetes objects.
@@ -121,6 +123,7 @@ impl CheckOutcome {
         self.logs.extend(other.logs);
         let (a, b) = (&mut self.summary, other.summary);
         a.files += b.files;
+        a.renderings += b.renderings;
         a.objects += b.objects;
         a.skipped_documents += b.skipped_documents;
         a.policies = a.policies.max(b.policies);

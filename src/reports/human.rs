@@ -60,8 +60,9 @@ impl Report for HumanReport {
 }
 
 /// A finding seen through miette's eyes, with the excerpt of its file to show when a line
-/// around it is too long to print whole.
-struct FindingDiagnostic<'a>(&'a Finding, Option<Excerpt>);
+/// around it is too long to print whole, and its help with the related places and rendered
+/// roots added.
+struct FindingDiagnostic<'a>(&'a Finding, Option<Excerpt>, Option<String>);
 
 impl<'a> FindingDiagnostic<'a> {
     fn new(finding: &'a Finding) -> Self {
@@ -69,7 +70,20 @@ impl<'a> FindingDiagnostic<'a> {
             .location
             .as_ref()
             .and_then(|l| Excerpt::around(&l.file, l.span, CONTEXT_LINES));
-        FindingDiagnostic(finding, excerpt)
+        let mut help: Vec<String> = finding.help.iter().cloned().collect();
+        for related in &finding.related {
+            let at = related.file.location(related.span.start);
+            help.push(format!(
+                "{}: {}:{at}",
+                related.label,
+                related.file.name()
+            ));
+        }
+        if !finding.roots.is_empty() {
+            help.push(format!("rendered from {}", finding.roots.join(", ")));
+        }
+        let help = (!help.is_empty()).then(|| help.join("\n"));
+        FindingDiagnostic(finding, excerpt, help)
     }
 }
 
@@ -112,8 +126,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0
-            .help
+        self.2
             .as_ref()
             .map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }

@@ -129,6 +129,7 @@ struct JsonPolicy<'a> {
 #[derive(Serialize)]
 struct JsonSummary {
     files: usize,
+    renderings: usize,
     objects: usize,
     skipped_documents: usize,
     policies: usize,
@@ -446,6 +447,7 @@ fn json_policy(policy: &PolicyInfo) -> JsonPolicy<'_> {
 fn json_summary(summary: &Summary) -> JsonSummary {
     JsonSummary {
         files: summary.files,
+        renderings: summary.renderings,
         objects: summary.objects,
         skipped_documents: summary.skipped_documents,
         policies: summary.policies,

@@ -281,7 +281,25 @@ fn result(
     if let Some(code) = finding.code {
         entries.push(("code", Json::from(code)));
     }
+    if !finding.roots.is_empty() {
+        entries.push(("roots", Json::from(finding.roots.clone())));
+    }
     result.properties = Some(properties(entries));
+    if !finding.related.is_empty() {
+        result.related_locations = Some(
+            finding
+                .related
+                .iter()
+                .enumerate()
+                .map(|(id, related)| Location {
+                    id: Some(id as i64),
+                    physical_location: Some(physical_location(related)),
+                    message: Some(sarif::Message::builder().text(related.label.clone()).build()),
+                    ..Location::default()
+                })
+                .collect(),
+        );
+    }
     result
 }
 

@@ -24,10 +24,17 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 impl fmt::Display for SummaryLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let summary = self.0;
+        let mut files = plural(summary.files, "file", "files");
+        if summary.renderings > 0 {
+            files = format!(
+                "{files} and {}",
+                plural(summary.renderings, "rendering", "renderings")
+            );
+        }
         write!(
             f,
             "Checked {}, {}, {} ({}): {}",
-            plural(summary.files, "file", "files"),
+            files,
             plural(summary.objects, "object", "objects"),
             plural(summary.policies, "policy", "policies"),
             plural(summary.evaluations, "evaluation", "evaluations"),
