@@ -194,7 +194,7 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     };
     let mut batches = evaluate::evaluate(&evaluation, files);
     if let Some(rendering) = &rendering {
-        rendered::map_back(rendering, &mut batches);
+        rendered::map_back(rendering, &mut batches, options.suppressions);
     }
     if let Some(cache) = result_cache {
         cache.save();

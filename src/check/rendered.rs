@@ -431,7 +431,11 @@ fn at_start(file: &SourceFile, span: Span) -> SourceRef {
 
 /// Move every finding of a rendered text to the line it comes from, and keep a finding found
 /// through several roots once, naming them all.
-pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
+pub(super) fn map_back(
+    rendering: &Rendering,
+    batches: &mut [Vec<FileResult>],
+    suppressions: bool,
+) {
     let sources = Sources::new(&rendering.tree);
     let mut templates = HashMap::new();
     let mut origins = Vec::new();
@@ -450,6 +454,9 @@ pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
         let origin = map_finding(&sources, &mut templates, root, finding);
         finding.roots = vec![root.root.clone()];
         origins.push(origin);
+    }
+    if suppressions {
+        apply_comments(batches);
     }
     // The first of equal findings about the same object as written keeps every root; the
     // others go.
@@ -502,6 +509,45 @@ pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>]) {
                     finding
                 })
                 .collect();
+        }
+    }
+}
+
+/// `# admit:ignore` comments in the files that mapped findings now point into: a comment on a
+/// patch's line silences what the patch caused, as in a plain file. (Those files are not
+/// checked one by one, so their comments are not audited for use.)
+fn apply_comments(batches: &mut [Vec<FileResult>]) {
+    let mut by_file: HashMap<String, Vec<&mut Finding>> = HashMap::new();
+    for finding in batches
+        .iter_mut()
+        .flatten()
+        .flat_map(|result| &mut result.findings)
+        .filter(|finding| !finding.roots.is_empty())
+    {
+        if let Some(location) = &finding.location {
+            by_file
+                .entry(location.file.name().to_string())
+                .or_default()
+                .push(finding);
+        }
+    }
+    for findings in by_file.into_values() {
+        let Some(file) = findings
+            .first()
+            .and_then(|f| f.location.as_ref())
+            .map(|l| l.file.clone())
+        else {
+            continue;
+        };
+        let documents = documents::load(file.text()).documents;
+        let mut comments = crate::suppressions::from_comments(&file, &documents);
+        if comments.is_empty() {
+            continue;
+        }
+        let mut owned: Vec<Finding> = findings.iter().map(|f| (**f).clone()).collect();
+        crate::suppressions::apply(&mut comments, &mut owned);
+        for (finding, updated) in findings.into_iter().zip(owned) {
+            finding.suppressed = updated.suppressed;
         }
     }
 }

@@ -266,3 +266,36 @@ fn a_kept_rendering_is_used_until_a_file_of_the_tree_changes() {
         "{third}"
     );
 }
+
+#[test]
+fn a_comment_on_a_patch_line_silences_what_the_patch_caused() {
+    require_kustomize();
+    let tree = scratch_tree();
+    std::fs::remove_dir_all(tree.path().join("remote")).unwrap();
+    let patch = tree.path().join("overlays/prod/privileged.yaml");
+    let text = std::fs::read_to_string(&patch).unwrap().replace(
+        "privileged: true",
+        "privileged: true  # admit:ignore privileged -- the node agent needs it",
+    );
+    std::fs::write(&patch, text).unwrap();
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+        .current_dir(tree.path())
+        .args(["check", ".", "--isolated", "--no-cache", "--format", "json"])
+        .args(["-p", "privileged", "-p", "host-namespaces"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let privileged: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "privileged")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{report:#}");
+    assert_eq!(
+        privileged[0]["suppressed"]["reason"],
+        "the node agent needs it"
+    );
+    // The rest still counts.
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+}
