@@ -138,7 +138,12 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     };
     // Hashing every module is only worth it when results are cached.
     let run_key = match &result_cache {
-        Some(_) => result_cache::run_fingerprint(&policies, &catalog, options.suppressions),
+        Some(_) => result_cache::run_fingerprint(
+            &policies,
+            &options.limits,
+            &catalog,
+            options.suppressions,
+        ),
         None => String::new(),
     };
 

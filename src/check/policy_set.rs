@@ -180,13 +180,25 @@ impl<'o> Policy<'o> {
     }
 
     /// Everything about the policy that can change what it finds: its module, settings, id,
-    /// severity and scope. Part of the result cache's key.
+    /// severity, scope and execution mode. Part of the result cache's key.
     pub(crate) fn fingerprint(&self) -> [u8; 32] {
         use sha2::{Digest, Sha256};
+        // Named one by one, so that a new field of the spec must be placed here or left out
+        // on purpose. The module is `bytes`; where a file declared the policy only moves the
+        // error about invalid settings, and a file with an error is never cached.
+        let PolicySpec {
+            source: _,
+            settings,
+            id: _,
+            severity,
+            scope,
+            declared_at: _,
+            execution_mode,
+        } = self.spec;
         let mut hasher = Sha256::new();
-        let settings = serde_json::to_vec(&self.spec.settings).unwrap_or_default();
+        let settings = serde_json::to_vec(settings).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(&self.bytes).into();
-        let described = format!("{:?}|{:?}", self.spec.severity, self.spec.scope);
+        let described = format!("{severity:?}|{scope:?}|{execution_mode:?}");
         for part in [
             self.id.as_bytes(),
             self.origin.as_bytes(),

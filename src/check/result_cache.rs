@@ -1,6 +1,7 @@
 //! Per-file results kept on disk across runs, as ruff does: a file whose text, name, policies
-//! (module bytes, settings, severity, scope), CRD catalog and admit build are all unchanged is
-//! not evaluated again; its findings are read back and tied to the file as read now.
+//! (module bytes, settings, severity, scope, execution mode), limits (`--policy-memory`,
+//! `--policy-timeout`), CRD catalog and admit build are all unchanged is not evaluated again;
+//! its findings are read back and tied to the file as read now.
 //!
 //! What is never cached: a file with an error from a policy (one that timed out or trapped may
 //! not do so next time), and a file that a broken policy applied to (so the policy's error is
@@ -40,6 +41,7 @@ use crate::findings::{
     Finding, FindingKind, ObjectName, Severity, SourceRef, Suppressed, SuppressionKind,
 };
 use crate::inputs::{Input, Origin};
+use crate::policies::Limits;
 use crate::requests::ResourceCatalog;
 use crate::source::{Location, SourceFile, Span};
 
@@ -54,9 +56,11 @@ const FORMAT: &str = "admit-results-v6";
 const BUILD: &str = env!("ADMIT_SOURCE_HASH");
 
 /// Fingerprint of everything but the file that decides what checking a file finds: the admit
-/// build, the policies, the CRD catalog and whether suppressions count.
+/// build, the policies, the limits they run under, the CRD catalog and whether suppressions
+/// count.
 pub(crate) fn run_fingerprint(
     policies: &[Policy<'_>],
+    limits: &Limits,
     catalog: &ResourceCatalog,
     suppressions: bool,
 ) -> String {
@@ -65,6 +69,12 @@ pub(crate) fn run_fingerprint(
         field(&mut hasher, part.as_bytes());
     }
     field(&mut hasher, &[u8::from(suppressions)]);
+    // A result found under a generous limit is not the result under a tight one: there the
+    // policy may fail to start, run out of memory or time out. Destructured, so that a new
+    // limit cannot be left out of the key by accident.
+    let Limits { timeout, memory } = *limits;
+    field(&mut hasher, &timeout.as_nanos().to_le_bytes());
+    field(&mut hasher, &(memory as u64).to_le_bytes());
     field(&mut hasher, catalog.fingerprint().as_bytes());
     // Each hashes its module (tens to hundreds of kilobytes): on every core.
     let fingerprints: Vec<[u8; 32]> = policies.par_iter().map(Policy::fingerprint).collect();
