@@ -81,6 +81,12 @@ pub(crate) struct CheckArgs {
     #[arg(short, long, value_name = "FILE|JSON")]
     pub(crate) settings: Option<String>,
 
+    /// How to run the --policy module: kubewarden-wapc, wasi, opa or gatekeeper. Must agree
+    /// with its metadata; needed for a Rego module without metadata. With several --policy,
+    /// it applies to each .wasm among them.
+    #[arg(short, long, value_name = "MODE", value_parser = parse_execution_mode)]
+    pub(crate) execution_mode: Option<ExecutionMode>,
+
     /// The file name standard input has in reports.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub(crate) stdin_filename: String,

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::{Mutex, OnceLock};
 
-use super::{PolicyInfo, PolicySpec};
+use super::{GivenBy, PolicyInfo, PolicySpec};
 use crate::findings::{Finding, FindingKind, Severity, SourceRef};
 use crate::policies::{
     CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource, read_metadata,
@@ -124,14 +124,45 @@ impl<'o> Policy<'o> {
             self.spec.execution_mode,
         )
         .map_err(|error| {
-            Box::new(Finding::new(
+            let finding = Finding::new(
                 FindingKind::Error,
                 self.id.clone(),
                 format!("cannot load policy: {error}"),
-            ))
+            );
+            Box::new(match error {
+                PolicyLoadError::ModeNeeded => self.how_to_give_the_mode(finding),
+                _ => finding,
+            })
         })?;
         self.validate_settings(&policy)?;
         Ok(policy)
+    }
+
+    /// `finding`, about a module that needs an execution mode, with how to give one where the
+    /// policy was named.
+    fn how_to_give_the_mode(&self, finding: Finding) -> Finding {
+        match (self.spec.given_by, &self.spec.declared_at) {
+            (GivenBy::Configuration, Some((file, span))) => finding
+                .at(SourceRef {
+                    file: file.clone(),
+                    span: *span,
+                    document: 0,
+                    pointer: None,
+                    label: "this policy".into(),
+                    object: None,
+                })
+                .with_help(
+                    "add `execution-mode: opa` (or `execution-mode: gatekeeper`) to its entry",
+                ),
+            (GivenBy::PolicyResource, _) => finding.with_help(
+                "a policy resource cannot give it: write `executionMode: opa` (or `gatekeeper`) \
+                 in the module's metadata with `admit annotate`",
+            ),
+            _ => finding.with_help(
+                "give it after the --policy: `--execution-mode opa` (or `--execution-mode \
+                 gatekeeper`)",
+            ),
+        }
     }
 
     /// Ask the policy about its settings once, before any evaluation.
@@ -194,6 +225,7 @@ impl<'o> Policy<'o> {
             scope,
             declared_at: _,
             execution_mode,
+            given_by: _,
         } = self.spec;
         let mut hasher = Sha256::new();
         let settings = serde_json::to_vec(settings).unwrap_or_default();

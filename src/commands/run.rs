@@ -16,7 +16,8 @@ use super::source::PolicyModule;
 use crate::cli::RunArgs;
 use crate::documents::{self, Node};
 use crate::policies::{
-    CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
+    CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyLoadError, PolicyRuntime, PolicyType,
+    Settings,
 };
 use crate::requests::{
     AdmissionRequest, ClusterObject, ResourceCatalog, build_request, object_header,
@@ -97,7 +98,14 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
         options.settings.clone(),
         options.execution_mode,
     )
-    .map_err(|e| miette!("cannot load the policy {}: {e}", module.origin))?;
+    .map_err(|e| match e {
+        // One line, as every error of `run` is printed.
+        PolicyLoadError::ModeNeeded => miette!(
+            "cannot load the policy {}: {e}; run it with -e opa or -e gatekeeper",
+            module.origin
+        ),
+        e => miette!("cannot load the policy {}: {e}", module.origin),
+    })?;
     let raw = options.raw || policy.policy_type() == PolicyType::Raw;
     let request = read_request(&options.request, raw)?;
 

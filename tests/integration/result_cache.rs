@@ -178,7 +178,11 @@ fn limits_are_part_of_what_a_result_depends_on() {
     };
     let (_, cached, code) = run(&["--policy-memory", "256"]);
     assert_eq!((cached, code), (0, 1));
-    assert_eq!(run(&["--policy-memory", "256"]).1, 1, "cached as it should be");
+    assert_eq!(
+        run(&["--policy-memory", "256"]).1,
+        1,
+        "cached as it should be"
+    );
 
     // 1 MiB is too little for the policy to start: a fresh run fails, and so must this one.
     let (report, cached, code) = run(&["--policy-memory", "1"]);
@@ -198,8 +202,14 @@ fn limits_are_part_of_what_a_result_depends_on() {
     );
 
     // The time limit is a limit too.
-    assert_eq!(run(&["--policy-memory", "256", "--policy-timeout", "5"]).1, 0);
-    assert_eq!(run(&["--policy-memory", "256", "--policy-timeout", "5"]).1, 1);
+    assert_eq!(
+        run(&["--policy-memory", "256", "--policy-timeout", "5"]).1,
+        0
+    );
+    assert_eq!(
+        run(&["--policy-memory", "256", "--policy-timeout", "5"]).1,
+        1
+    );
 }
 
 #[test]

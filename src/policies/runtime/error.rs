@@ -26,6 +26,14 @@ pub enum PolicyLoadError {
     /// refuses them.
     #[error("{0}")]
     ModeMismatch(String),
+    /// A Rego module without metadata and no mode given: it could be an OPA or a Gatekeeper
+    /// policy, which read their input differently. How to give the mode depends on where the
+    /// policy was named, so the caller says it.
+    #[error(
+        "this is a Rego module without metadata, so admit cannot tell whether it is an OPA or a \
+         Gatekeeper policy"
+    )]
+    ModeNeeded,
 }
 
 /// Why a guest call did not produce a response.
