@@ -199,6 +199,9 @@ pub struct ContextAwareResource {
 /// `Ok(None)` means the module has no metadata (it then applies to every object); an error
 /// means the section exists but is not valid metadata, or the bytes are not a Wasm module.
 pub fn read_metadata(wasm: &[u8]) -> Result<Option<Metadata>, String> {
+    if let Some(why) = super::binary::not_a_module(wasm) {
+        return Err(why);
+    }
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| format!("not a valid WebAssembly module: {e}"))?;
         if let wasmparser::Payload::CustomSection(section) = payload

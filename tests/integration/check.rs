@@ -365,7 +365,65 @@ fn a_file_that_is_not_a_policy_is_an_error() {
         "fixtures/manifests/web.yaml",
     ])
     .code(2)
-    .expect("cannot load policy: not a valid WebAssembly module");
+    .expect("cannot load policy: not a WebAssembly module: it is a text file (it starts with");
+}
+
+#[test]
+fn every_command_that_loads_a_module_says_when_a_file_is_not_one() {
+    let dir = scratch(&[
+        ("policy.wasm", "hello: world\n"),
+        ("metadata.yml", "rules: []\nmutating: false\n"),
+    ]);
+    let text_file = "not a WebAssembly module: it is a text file (it starts with `hello: world`)";
+    let annotate = admit_in(
+        dir.path(),
+        &[
+            "annotate",
+            "policy.wasm",
+            "-m",
+            "metadata.yml",
+            "-o",
+            "out.wasm",
+        ],
+        None,
+    );
+    assert_eq!(annotate.code, 2);
+    assert!(
+        annotate
+            .stderr
+            .contains("cannot annotate policy.wasm: not a WebAssembly module"),
+        "{}",
+        annotate.stderr
+    );
+    assert!(
+        !annotate.stderr.contains("expected `(`"),
+        "{}",
+        annotate.stderr
+    );
+    assert!(!dir.path().join("out.wasm").exists());
+    let inspect = admit_in(dir.path(), &["inspect", "policy.wasm"], None);
+    assert_eq!(inspect.code, 2);
+    assert!(
+        inspect
+            .stderr
+            .contains("policy.wasm: not a WebAssembly module"),
+        "{}",
+        inspect.stderr
+    );
+    let run = admit_in(
+        dir.path(),
+        &["run", "policy.wasm", "-r", "metadata.yml"],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains(text_file), "{}", run.stderr);
+    admit_in(
+        dir.path(),
+        &["check", "--isolated", "metadata.yml", "-p", "policy.wasm"],
+        None,
+    )
+    .code(2)
+    .expect("policy.wasm: cannot load policy: not a WebAssembly module");
 }
 
 #[test]
@@ -584,14 +642,35 @@ fn built_ins_are_selected_by_id_or_preset() {
         "check",
         "fixtures/manifests/web.yaml",
         "--policy",
-        "privilegd",
+        "privilidged",
     ]);
     assert_eq!(unknown.code, 2);
     assert!(
-        unknown.stderr.contains("unknown policy `privilegd`"),
+        unknown
+            .stderr
+            .contains("unknown policy `privilidged`; did you mean `privileged`?"),
         "{}",
         unknown.stderr
     );
+    let preset = admit(&["check", "fixtures/manifests/web.yaml", "-p", "recomended"]);
+    assert!(
+        preset.stderr.contains("did you mean `recommended`?"),
+        "{}",
+        preset.stderr
+    );
+    for command in ["run", "inspect"] {
+        let mut args = vec![command, "privilidged"];
+        if command == "run" {
+            args.extend(["-r", "fixtures/manifests/web.yaml"]);
+        }
+        let run = admit(&args);
+        // miette wraps long messages; the words are what counts.
+        let stderr = run.stderr.replace("\n  │ ", " ");
+        assert!(
+            stderr.contains("did you mean `privileged`?"),
+            "{command}: {stderr}"
+        );
+    }
 }
 
 #[test]
