@@ -34,9 +34,10 @@ enum Command {
     Check(Box<CheckArgs>),
     /// List the built-in policies: id, presets, severity and what each checks.
     Policies,
-    /// Print a built-in policy's documentation: what it checks, why, examples, settings.
+    /// Print a built-in policy's documentation (what it checks, why, examples, settings), or
+    /// what one of admit's own diagnostics means (`invalid-yaml`, `request`...).
     Explain {
-        /// The policy id, e.g. `privileged`.
+        /// The policy or diagnostic id, e.g. `privileged` or `unused-suppression`.
         id: String,
     },
     /// Evaluate one request with one policy and print the AdmissionResponse, as `kwctl run`.

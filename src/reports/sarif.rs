@@ -198,17 +198,17 @@ fn policy_rule(policy: &PolicyInfo) -> ReportingDescriptor {
 
 /// A rule for one of admit's own codes, or for a policy that did not get to run.
 fn admit_rule(id: &str, severity: Severity) -> ReportingDescriptor {
-    let description = match id {
-        "input" => "A path given to admit cannot be read",
-        "invalid-yaml" => "A document is not valid YAML or JSON, or not what kubectl accepts",
-        "invalid-object" => "An object cannot be turned into an admission request",
-        "not-an-object" => "A List item is not a Kubernetes object and was skipped",
-        "request" => "Part of the admission request had to be guessed",
-        "admit" => "admit itself failed",
-        _ => "Reported by admit",
-    };
+    let diagnostic = crate::diagnostics::find(id);
+    let description = diagnostic.map_or("Reported by admit", |d| d.summary);
     let mut rule = ReportingDescriptor::builder().id(id.to_string()).build();
     rule.short_description = Some(text(description));
+    rule.help = diagnostic.map(|d| {
+        let help = d.explanation();
+        MultiformatMessageString::builder()
+            .text(help.clone())
+            .markdown(help)
+            .build()
+    });
     rule.default_configuration = Some(configuration(severity));
     rule
 }

@@ -685,7 +685,91 @@ fn policies_lists_and_explain_documents_the_built_ins() {
         .expect("## References");
     let missing = admit(&["explain", "nothing-here"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("no built-in policy `nothing-here`"));
+    assert!(
+        missing
+            .stderr
+            .contains("no built-in policy or admit diagnostic `nothing-here`"),
+        "{}",
+        missing.stderr
+    );
+}
+
+/// The ids admit's sources report findings under themselves: the string literal (or the
+/// `const` of its file) given to `Finding::new` as its source, and the `code` of a miette
+/// diagnostic. Test code is left out: files named `tests.rs` or `*proptests.rs`, and
+/// everything after a file's `#[cfg(test)]`.
+fn ids_admit_emits() -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut pending = vec![root().join("src")];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".rs") || name == "tests.rs" || name.ends_with("proptests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let literal = |rest: &str| -> Option<String> {
+            let rest = rest.trim_start();
+            if let Some(quoted) = rest.strip_prefix('"') {
+                return quoted.split_once('"').map(|(id, _)| id.to_string());
+            }
+            // A constant of the same file, such as `UNUSED`.
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            let after = rest[ident.len()..].trim_start();
+            if ident.is_empty() || !(after.starts_with(',') || after.starts_with(')')) {
+                return None; // an expression: a policy's id
+            }
+            let declared = code.split_once(&format!("const {ident}: &str = \""))?.1;
+            declared.split_once('"').map(|(id, _)| id.to_string())
+        };
+        for (offset, _) in code.match_indices("Finding::new(") {
+            let arguments = &code[offset + "Finding::new(".len()..];
+            // The kind first, then the source.
+            if let Some((_, source)) = arguments.split_once(',') {
+                ids.extend(literal(source));
+            }
+        }
+        for (offset, _) in code.match_indices("fn code<") {
+            let body = &code[offset..];
+            if let Some((_, boxed)) = body.split_once("Box::new(") {
+                ids.extend(literal(boxed));
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn explain_knows_every_id_admit_reports_itself() {
+    let ids = ids_admit_emits();
+    // The scan itself works: it finds ids of each kind of place they are written.
+    for id in [
+        "invalid-yaml",
+        "request",
+        "unused-suppression",
+        "invalid-config",
+    ] {
+        assert!(ids.contains(id), "{id} not found in {ids:?}");
+    }
+    for id in &ids {
+        let run = admit(&["explain", id]);
+        assert_eq!(run.code, 0, "admit explain {id}:\n{}", run.stderr);
+        for section in [
+            format!("# {id}\n\nadmit's own diagnostic"),
+            "## What it means\n".into(),
+            "## Fix\n".into(),
+            "## Silence it\n".into(),
+        ] {
+            assert!(run.stdout.contains(&section), "{id}:\n{}", run.stdout);
+        }
+    }
 }
 
 #[test]
