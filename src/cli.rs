@@ -32,8 +32,16 @@ enum Command {
     /// (an unreadable or invalid file or configuration, an invalid policy or settings, a policy
     /// that failed). Suppressed findings never fail a run.
     Check(Box<CheckArgs>),
-    /// List the built-in policies: id, presets, severity and what each checks.
-    Policies,
+    /// List the built-in policies: id, presets, the severity of their findings (error, or what
+    /// admit.yaml sets), their risk (the Kubewarden severity annotation) and what each checks.
+    Policies {
+        /// Use this configuration file instead of looking for admit.yaml.
+        #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+        config: Option<PathBuf>,
+        /// Ignore every configuration file.
+        #[arg(long)]
+        isolated: bool,
+    },
     /// Print a built-in policy's documentation (what it checks, why, examples, settings), or
     /// what one of admit's own diagnostics means (`invalid-yaml`, `request`...).
     Explain {
@@ -243,7 +251,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::check(*args),
-        Command::Policies => commands::policies::policies(),
+        Command::Policies { config, isolated } => {
+            commands::policies::policies(config.as_deref(), isolated)
+        }
         Command::Explain { id } => commands::explain::explain(&id),
         Command::Init { directory, force } => commands::init::init(&directory, force),
         Command::Inspect { policy, format } => {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::file_check::FileResult;
 use super::policy_set::Policy;
 use crate::findings::{self, Finding, FindingKind, Severity};
+use crate::policies::Risk;
 use crate::suppressions;
 
 /// Which findings fail a run (exit code 1). Errors always exit 2.
@@ -38,6 +39,8 @@ pub(crate) struct PolicyInfo {
     pub(crate) url: Option<String>,
     /// The severity of its rejections.
     pub(crate) severity: Severity,
+    /// How much harm what it catches can do, from its metadata.
+    pub(crate) risk: Option<Risk>,
 }
 
 /// Counts for the closing line of a report; `reports` words it.

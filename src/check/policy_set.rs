@@ -263,6 +263,7 @@ impl<'o> Policy<'o> {
             help,
             url: annotation("url"),
             severity: self.spec.severity.unwrap_or(Severity::Error),
+            risk: self.metadata.as_ref().and_then(Metadata::risk),
         }
     }
 }

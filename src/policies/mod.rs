@@ -39,7 +39,7 @@ mod policy;
 pub(crate) use binary::not_a_module;
 pub use builtin::Builtin;
 pub use metadata::{ExecutionMode, UnknownExecutionMode};
-pub(crate) use metadata::{Metadata, PolicyType, read_metadata};
+pub(crate) use metadata::{Metadata, PolicyType, Risk, read_metadata};
 pub use policy::{CompiledPolicy, PolicyInstance};
 pub(crate) use policy::{is_rego, resolve_mode};
 pub use protocol::{Settings, ValidationResponse};

@@ -192,7 +192,17 @@ fn policy_rule(policy: &PolicyInfo) -> ReportingDescriptor {
     });
     rule.help_uri = policy.url.clone().filter(|url| is_absolute_uri(url));
     rule.default_configuration = Some(configuration(policy.severity));
-    rule.properties = Some(properties([("origin", Json::from(policy.origin.clone()))]));
+    let mut bag = vec![("origin", Json::from(policy.origin.clone()))];
+    // GitHub code scanning ranks a rule's alerts by its `security-severity` (a score, as a
+    // string), which it reads only on rules tagged `security`.
+    if let Some(risk) = policy.risk {
+        bag.push(("security-severity", Json::from(risk.security_severity())));
+    }
+    let mut bag = properties(bag);
+    if policy.risk.is_some() {
+        bag.tags = Some(vec!["security".to_string()]);
+    }
+    rule.properties = Some(bag);
     rule
 }
 

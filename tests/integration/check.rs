@@ -694,6 +694,98 @@ fn policies_lists_and_explain_documents_the_built_ins() {
     );
 }
 
+#[test]
+fn severity_is_what_findings_carry_and_risk_is_the_kubewarden_annotation() {
+    let row = |run: &support::Run, id: &str| -> Vec<String> {
+        run.stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no {id} row:\n{}", run.stdout))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let dir = scratch(&[(
+        "admit.yaml",
+        "policies:\n  - preset: recommended\n  - id: privileged\n    severity: warning\n",
+    )]);
+    let list = admit_in(dir.path(), &["policies"], None);
+    list.code(0);
+    let header = row(&list, "ID");
+    assert_eq!(
+        header,
+        ["ID", "PRESETS", "SEVERITY", "RISK", "DESCRIPTION"],
+        "{}",
+        list.stdout
+    );
+    // The severity its findings carry (as admit.yaml sets it), then the module's risk.
+    assert_eq!(row(&list, "privileged")[2..4], ["warning", "high"]);
+    assert_eq!(row(&list, "default-namespace")[2..4], ["error", "low"]);
+    let isolated = admit_in(dir.path(), &["policies", "--isolated"], None);
+    assert_eq!(row(&isolated, "privileged")[2..4], ["error", "high"]);
+
+    // What the column says is what the findings say.
+    let (found, _) = support::findings(&[
+        "--isolated",
+        "-p",
+        "privileged",
+        "fixtures/manifests/web.yaml",
+    ]);
+    assert!(found.iter().all(|f| f.kind == "rejection"));
+    let json = admit(&[
+        "check",
+        "--isolated",
+        "-p",
+        "privileged",
+        "--format",
+        "json",
+        "fixtures/manifests/web.yaml",
+    ]);
+    assert!(
+        json.stdout.contains("\"severity\": \"error\""),
+        "{}",
+        json.stdout
+    );
+
+    // SARIF carries the risk as GitHub's security-severity, on a rule tagged `security`.
+    let sarif = admit(&[
+        "check",
+        "--isolated",
+        "-p",
+        "privileged",
+        "-p",
+        "default-namespace",
+        "--format",
+        "sarif",
+        "fixtures/manifests/web.yaml",
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    let rule = |id: &str| {
+        log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|rule| rule["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    };
+    assert_eq!(rule("privileged")["properties"]["security-severity"], "8.0");
+    assert_eq!(
+        rule("privileged")["properties"]["tags"],
+        serde_json::json!(["security"])
+    );
+    assert_eq!(
+        rule("default-namespace")["properties"]["security-severity"],
+        "2.0"
+    );
+
+    // The documentation says risk too.
+    admit(&["explain", "privileged"])
+        .code(0)
+        .expect("· risk **high** ·")
+        .reject("severity **");
+}
+
 /// The ids admit's sources report findings under themselves: the string literal (or the
 /// `const` of its file) given to `Finding::new` as its source, and the `code` of a miette
 /// diagnostic. Test code is left out: files named `tests.rs` or `*proptests.rs`, and
