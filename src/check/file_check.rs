@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::instances::PolicyInstances;
-use super::policy_set::Policy;
+use super::policy_set::{Policy, with_last_words};
 use crate::documents::Loaded;
 use crate::findings::{self, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, ObjectRef};
@@ -443,7 +443,7 @@ fn evaluate<'r>(
             )
             .at(at_object(file, item, "while evaluating this object"))
             .with_help(FRESH_INSTANCE);
-            item.findings.push(finding);
+            item.findings.push(with_last_words(finding, &error));
             return;
         }
     };
@@ -491,7 +491,7 @@ fn evaluate<'r>(
             )
             .at(at_object(file, item, "while evaluating this object"))
             .with_help(FRESH_INSTANCE);
-            item.findings.push(finding);
+            item.findings.push(with_last_words(finding, &error));
         }
     }
 }

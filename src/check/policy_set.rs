@@ -12,7 +12,8 @@ use std::sync::{Mutex, OnceLock};
 use super::{GivenBy, PolicyInfo, PolicySpec};
 use crate::findings::{Finding, FindingKind, Severity, SourceRef};
 use crate::policies::{
-    CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource, read_metadata,
+    CallError, CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource,
+    read_metadata,
 };
 use crate::requests::AdmissionRequest;
 
@@ -170,11 +171,12 @@ impl<'o> Policy<'o> {
         let answer = match policy.instantiate() {
             Ok(mut instance) => instance.validate_settings(),
             Err(error) => {
-                return Err(Box::new(Finding::new(
+                let finding = Finding::new(
                     FindingKind::Error,
                     self.id.clone(),
                     format!("failed to start: {error}; this policy was skipped"),
-                )));
+                );
+                return Err(Box::new(with_last_words(finding, &error)));
             }
         };
         match answer {
@@ -202,11 +204,16 @@ impl<'o> Policy<'o> {
                     ),
                 }))
             }
-            Err(error) => Err(Box::new(Finding::new(
-                FindingKind::Error,
-                self.id.clone(),
-                format!("failed while validating its settings: {error}; this policy was skipped"),
-            ))),
+            Err(error) => {
+                let finding = Finding::new(
+                    FindingKind::Error,
+                    self.id.clone(),
+                    format!(
+                        "failed while validating its settings: {error}; this policy was skipped"
+                    ),
+                );
+                Err(Box::new(with_last_words(finding, &error)))
+            }
         }
     }
 
@@ -266,6 +273,22 @@ impl<'o> Policy<'o> {
             risk: self.metadata.as_ref().and_then(Metadata::risk),
         }
     }
+}
+
+/// `finding`, about a call that failed with `error`, with what the guest said before it
+/// failed in its help, ahead of the help it has: a trap alone ("wasm `unreachable`") says
+/// nothing of why, while a panicking guest has written its message to stderr.
+pub(crate) fn with_last_words(finding: Finding, error: &CallError) -> Finding {
+    let Some(words) = error.last_words() else {
+        return finding;
+    };
+    let quoted: Vec<String> = words.lines().map(|line| format!("    {line}")).collect();
+    let mut help = format!("the policy wrote, before it failed:\n{}", quoted.join("\n"));
+    if let Some(then) = &finding.help {
+        help.push('\n');
+        help.push_str(then);
+    }
+    finding.with_help(help)
 }
 
 /// Read each policy's module and metadata; a policy that cannot even be read is reported and
