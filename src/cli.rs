@@ -32,11 +32,20 @@ enum Command {
     /// (an unreadable or invalid file or configuration, an invalid policy or settings, a policy
     /// that failed). Suppressed findings never fail a run.
     Check(Box<CheckArgs>),
-    /// List the built-in policies: id, presets, severity and what each checks.
-    Policies,
-    /// Print a built-in policy's documentation: what it checks, why, examples, settings.
+    /// List the built-in policies: id, presets, the severity of their findings (error, or what
+    /// admit.yaml sets), their risk (the Kubewarden severity annotation) and what each checks.
+    Policies {
+        /// Use this configuration file instead of looking for admit.yaml.
+        #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+        config: Option<PathBuf>,
+        /// Ignore every configuration file.
+        #[arg(long)]
+        isolated: bool,
+    },
+    /// Print a built-in policy's documentation (what it checks, why, examples, settings), or
+    /// what one of admit's own diagnostics means (`invalid-yaml`, `request`...).
     Explain {
-        /// The policy id, e.g. `privileged`.
+        /// The policy or diagnostic id, e.g. `privileged` or `unused-suppression`.
         id: String,
     },
     /// Evaluate one request with one policy and print the AdmissionResponse, as `kwctl run`.
@@ -80,6 +89,12 @@ pub(crate) struct CheckArgs {
     /// Settings for the policy: a JSON object, or a YAML or JSON file. Only with one --policy.
     #[arg(short, long, value_name = "FILE|JSON")]
     pub(crate) settings: Option<String>,
+
+    /// How to run the --policy module: kubewarden-wapc, wasi, opa or gatekeeper. Must agree
+    /// with its metadata; needed for a Rego module without metadata. With several --policy,
+    /// it applies to each .wasm among them.
+    #[arg(short, long, value_name = "MODE", value_parser = parse_execution_mode)]
+    pub(crate) execution_mode: Option<ExecutionMode>,
 
     /// The file name standard input has in reports. An `exclude` (the configuration's or
     /// --exclude) that names it leaves standard input unchecked.
@@ -256,7 +271,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::check(*args),
-        Command::Policies => commands::policies::policies(),
+        Command::Policies { config, isolated } => {
+            commands::policies::policies(config.as_deref(), isolated)
+        }
         Command::Explain { id } => commands::explain::explain(&id),
         Command::Init { directory, force } => commands::init::init(&directory, force),
         Command::Inspect { policy, format } => {

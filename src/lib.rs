@@ -10,6 +10,7 @@ pub(crate) mod check;
 pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod config;
+mod diagnostics;
 pub mod documents;
 pub mod findings;
 pub mod helm;

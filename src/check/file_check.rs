@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::instances::PolicyInstances;
 use super::misspelled;
 use super::outcome::SetApart;
-use super::policy_set::Policy;
+use super::policy_set::{Policy, with_last_words};
 use crate::documents::Loaded;
 use crate::findings::{self, ADMIT_WARNINGS, Finding, FindingKind, ObjectName, SourceRef};
 use crate::objects::{Extracted, KindPattern, ObjectRef, any_matches};
@@ -523,7 +523,7 @@ fn evaluate<'r>(
             )
             .at(at_object(file, item, "while evaluating this object"))
             .with_help(FRESH_INSTANCE);
-            item.findings.push(finding);
+            item.findings.push(with_last_words(finding, &error));
             return;
         }
     };
@@ -571,7 +571,7 @@ fn evaluate<'r>(
             )
             .at(at_object(file, item, "while evaluating this object"))
             .with_help(FRESH_INSTANCE);
-            item.findings.push(finding);
+            item.findings.push(with_last_words(finding, &error));
         }
     }
 }

@@ -56,9 +56,23 @@ pub(crate) struct PolicySpec {
     /// Where a file configured it (its settings, else its entry), so that invalid settings are
     /// reported at that line; `None` for policies named by flags.
     pub(crate) declared_at: Option<(SourceFile, Span)>,
-    /// The execution mode the configuration gives (`execution-mode:`), which must agree with
-    /// the module's metadata; needed for a Rego module without metadata.
+    /// The execution mode the configuration or `--execution-mode` gives, which must agree
+    /// with the module's metadata; needed for a Rego module without metadata.
     pub(crate) execution_mode: Option<ExecutionMode>,
+    /// Where the policy was named, which decides how an error tells the user to fix it.
+    pub(crate) given_by: GivenBy,
+}
+
+/// Where a policy was named: each place has its own way to say more about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GivenBy {
+    /// `--policy`, with `--settings` and `--execution-mode` beside it.
+    CommandLine,
+    /// An entry of `admit.yaml`, with keys such as `settings:` and `execution-mode:`.
+    Configuration,
+    /// A Kubewarden `ClusterAdmissionPolicy`/`AdmissionPolicy`, which names only the module:
+    /// the rest is in the module's metadata.
+    PolicyResource,
 }
 
 impl PolicySpec {
@@ -72,6 +86,7 @@ impl PolicySpec {
             scope: Scope::default(),
             declared_at: None,
             execution_mode: None,
+            given_by: GivenBy::CommandLine,
         }
     }
 }
@@ -166,6 +181,7 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     let run_key = match &result_cache {
         Some(_) => result_cache::run_fingerprint(
             &policies,
+            &options.limits,
             &catalog,
             (&options.skip_kinds, &options.known_kinds),
             options.suppressions,

@@ -8,6 +8,7 @@ use super::file_check::FileResult;
 use super::policy_set::Policy;
 use crate::findings::{self, Finding, FindingKind, ObjectName, Severity};
 use crate::inputs::SkippedInput;
+use crate::policies::Risk;
 use crate::suppressions;
 
 /// Which findings fail a run (exit code 1). Errors always exit 2.
@@ -40,6 +41,8 @@ pub(crate) struct PolicyInfo {
     pub(crate) url: Option<String>,
     /// The severity of its rejections.
     pub(crate) severity: Severity,
+    /// How much harm what it catches can do, from its metadata.
+    pub(crate) risk: Option<Risk>,
 }
 
 /// An object a check set apart without checking it: another tool's configuration, or a kind

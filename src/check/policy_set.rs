@@ -9,10 +9,11 @@
 use std::borrow::Cow;
 use std::sync::{Mutex, OnceLock};
 
-use super::{PolicyInfo, PolicySpec};
+use super::{GivenBy, PolicyInfo, PolicySpec};
 use crate::findings::{Finding, FindingKind, Severity, SourceRef};
 use crate::policies::{
-    CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource, read_metadata,
+    CallError, CompiledPolicy, Metadata, PolicyLoadError, PolicyRuntime, PolicySource,
+    read_metadata,
 };
 use crate::requests::AdmissionRequest;
 
@@ -124,14 +125,45 @@ impl<'o> Policy<'o> {
             self.spec.execution_mode,
         )
         .map_err(|error| {
-            Box::new(Finding::new(
+            let finding = Finding::new(
                 FindingKind::Error,
                 self.id.clone(),
                 format!("cannot load policy: {error}"),
-            ))
+            );
+            Box::new(match error {
+                PolicyLoadError::ModeNeeded => self.how_to_give_the_mode(finding),
+                _ => finding,
+            })
         })?;
         self.validate_settings(&policy)?;
         Ok(policy)
+    }
+
+    /// `finding`, about a module that needs an execution mode, with how to give one where the
+    /// policy was named.
+    fn how_to_give_the_mode(&self, finding: Finding) -> Finding {
+        match (self.spec.given_by, &self.spec.declared_at) {
+            (GivenBy::Configuration, Some((file, span))) => finding
+                .at(SourceRef {
+                    file: file.clone(),
+                    span: *span,
+                    document: 0,
+                    pointer: None,
+                    label: "this policy".into(),
+                    object: None,
+                })
+                .with_help(
+                    "add `execution-mode: opa` (or `execution-mode: gatekeeper`) to its entry",
+                ),
+            (GivenBy::PolicyResource, _) => finding.with_help(
+                "a policy resource cannot give it: write `executionMode: opa` (or `gatekeeper`) \
+                 in the module's metadata with `admit annotate`",
+            ),
+            _ => finding.with_help(
+                "give it after the --policy: `--execution-mode opa` (or `--execution-mode \
+                 gatekeeper`)",
+            ),
+        }
     }
 
     /// Ask the policy about its settings once, before any evaluation.
@@ -139,11 +171,12 @@ impl<'o> Policy<'o> {
         let answer = match policy.instantiate() {
             Ok(mut instance) => instance.validate_settings(),
             Err(error) => {
-                return Err(Box::new(Finding::new(
+                let finding = Finding::new(
                     FindingKind::Error,
                     self.id.clone(),
                     format!("failed to start: {error}; this policy was skipped"),
-                )));
+                );
+                return Err(Box::new(with_last_words(finding, &error)));
             }
         };
         match answer {
@@ -171,22 +204,40 @@ impl<'o> Policy<'o> {
                     ),
                 }))
             }
-            Err(error) => Err(Box::new(Finding::new(
-                FindingKind::Error,
-                self.id.clone(),
-                format!("failed while validating its settings: {error}; this policy was skipped"),
-            ))),
+            Err(error) => {
+                let finding = Finding::new(
+                    FindingKind::Error,
+                    self.id.clone(),
+                    format!(
+                        "failed while validating its settings: {error}; this policy was skipped"
+                    ),
+                );
+                Err(Box::new(with_last_words(finding, &error)))
+            }
         }
     }
 
     /// Everything about the policy that can change what it finds: its module, settings, id,
-    /// severity and scope. Part of the result cache's key.
+    /// severity, scope and execution mode. Part of the result cache's key.
     pub(crate) fn fingerprint(&self) -> [u8; 32] {
         use sha2::{Digest, Sha256};
+        // Named one by one, so that a new field of the spec must be placed here or left out
+        // on purpose. The module is `bytes`; where a file declared the policy only moves the
+        // error about invalid settings, and a file with an error is never cached.
+        let PolicySpec {
+            source: _,
+            settings,
+            id: _,
+            severity,
+            scope,
+            declared_at: _,
+            execution_mode,
+            given_by: _,
+        } = self.spec;
         let mut hasher = Sha256::new();
-        let settings = serde_json::to_vec(&self.spec.settings).unwrap_or_default();
+        let settings = serde_json::to_vec(settings).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(&self.bytes).into();
-        let described = format!("{:?}|{:?}", self.spec.severity, self.spec.scope);
+        let described = format!("{severity:?}|{scope:?}|{execution_mode:?}");
         for part in [
             self.id.as_bytes(),
             self.origin.as_bytes(),
@@ -219,8 +270,25 @@ impl<'o> Policy<'o> {
             help,
             url: annotation("url"),
             severity: self.spec.severity.unwrap_or(Severity::Error),
+            risk: self.metadata.as_ref().and_then(Metadata::risk),
         }
     }
+}
+
+/// `finding`, about a call that failed with `error`, with what the guest said before it
+/// failed in its help, ahead of the help it has: a trap alone ("wasm `unreachable`") says
+/// nothing of why, while a panicking guest has written its message to stderr.
+pub(crate) fn with_last_words(finding: Finding, error: &CallError) -> Finding {
+    let Some(words) = error.last_words() else {
+        return finding;
+    };
+    let quoted: Vec<String> = words.lines().map(|line| format!("    {line}")).collect();
+    let mut help = format!("the policy wrote, before it failed:\n{}", quoted.join("\n"));
+    if let Some(then) = &finding.help {
+        help.push('\n');
+        help.push_str(then);
+    }
+    finding.with_help(help)
 }
 
 /// Read each policy's module and metadata; a policy that cannot even be read is reported and

@@ -1,6 +1,7 @@
 //! Per-file results kept on disk across runs, as ruff does: a file whose text, name, policies
-//! (module bytes, settings, severity, scope), CRD catalog and admit build are all unchanged is
-//! not evaluated again; its findings are read back and tied to the file as read now.
+//! (module bytes, settings, severity, scope, execution mode), limits (`--policy-memory`,
+//! `--policy-timeout`), CRD catalog and admit build are all unchanged is not evaluated again;
+//! its findings are read back and tied to the file as read now.
 //!
 //! What is never cached: a file with an error from a policy (one that timed out or trapped may
 //! not do so next time), and a file that a broken policy applied to (so the policy's error is
@@ -42,6 +43,7 @@ use crate::findings::{
 };
 use crate::inputs::{Input, Origin};
 use crate::objects::KindPattern;
+use crate::policies::Limits;
 use crate::requests::ResourceCatalog;
 use crate::source::{Location, SourceFile, Span};
 
@@ -56,10 +58,11 @@ const FORMAT: &str = "admit-results-v7";
 const BUILD: &str = env!("ADMIT_SOURCE_HASH");
 
 /// Fingerprint of everything but the file that decides what checking a file finds: the admit
-/// build, the policies, the CRD catalog, the kinds skipped and known (`skip-kinds`,
-/// `known-kinds`) and whether suppressions count.
+/// build, the policies, the limits they run under, the CRD catalog, the kinds skipped and
+/// known (`skip-kinds`, `known-kinds`) and whether suppressions count.
 pub(crate) fn run_fingerprint(
     policies: &[Policy<'_>],
+    limits: &Limits,
     catalog: &ResourceCatalog,
     (skip_kinds, known_kinds): (&[KindPattern], &[KindPattern]),
     suppressions: bool,
@@ -69,6 +72,12 @@ pub(crate) fn run_fingerprint(
         field(&mut hasher, part.as_bytes());
     }
     field(&mut hasher, &[u8::from(suppressions)]);
+    // A result found under a generous limit is not the result under a tight one: there the
+    // policy may fail to start, run out of memory or time out. Destructured, so that a new
+    // limit cannot be left out of the key by accident.
+    let Limits { timeout, memory } = *limits;
+    field(&mut hasher, &timeout.as_nanos().to_le_bytes());
+    field(&mut hasher, &(memory as u64).to_le_bytes());
     field(&mut hasher, catalog.fingerprint().as_bytes());
     for kinds in [skip_kinds, known_kinds] {
         let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();

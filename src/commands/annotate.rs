@@ -12,7 +12,9 @@ use wasm_encoder::{CustomSection, RawSection};
 
 use crate::documents;
 use crate::policies::metadata::METADATA_SECTION;
-use crate::policies::{ExecutionMode, Limits, Metadata, PolicyRuntime, is_rego, wapc};
+use crate::policies::{
+    ExecutionMode, Limits, Metadata, PolicyRuntime, is_rego, not_a_module, wapc,
+};
 
 /// Annotation that carries the policy's README.
 const USAGE_ANNOTATION: &str = "io.kubewarden.policy.usage";
@@ -29,6 +31,9 @@ pub(crate) fn annotate(
     output: &Path,
 ) -> miette::Result<()> {
     let wasm = std::fs::read(input).map_err(|e| miette!("cannot read {}: {e}", input.display()))?;
+    if let Some(why) = not_a_module(&wasm) {
+        return Err(miette!("cannot annotate {}: {why}", input.display()));
+    }
     let text = std::fs::read_to_string(metadata_file)
         .map_err(|e| miette!("cannot read {}: {e}", metadata_file.display()))?;
     let (metadata, mut fields) = parse_metadata(&text)

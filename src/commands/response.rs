@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn errors_are_internal_server_errors_except_timeouts_and_wasi_stderr() {
-        let trap = CallError::Trap("trapped: unreachable".into());
+        let trap = CallError::trap("trapped: unreachable");
         assert_eq!(
             error_response("u", &trap, false).to_string(),
             r#"{"uid":"u","allowed":false,"status":{"message":"internal server error: trapped: unreachable","code":500},"auditAnnotations":null,"warnings":null}"#

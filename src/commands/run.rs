@@ -16,7 +16,8 @@ use super::source::PolicyModule;
 use crate::cli::RunArgs;
 use crate::documents::{self, Node};
 use crate::policies::{
-    CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicyType, Settings,
+    CallError, CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyLoadError, PolicyRuntime,
+    PolicyType, Settings,
 };
 use crate::requests::{
     AdmissionRequest, ClusterObject, ResourceCatalog, build_request, object_header,
@@ -97,16 +98,25 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
         options.settings.clone(),
         options.execution_mode,
     )
-    .map_err(|e| miette!("cannot load the policy {}: {e}", module.origin))?;
+    .map_err(|e| match e {
+        // One line, as every error of `run` is printed.
+        PolicyLoadError::ModeNeeded => miette!(
+            "cannot load the policy {}: {e}; run it with -e opa or -e gatekeeper",
+            module.origin
+        ),
+        e => miette!("cannot load the policy {}: {e}", module.origin),
+    })?;
     let raw = options.raw || policy.policy_type() == PolicyType::Raw;
     let request = read_request(&options.request, raw)?;
 
-    let mut instance = policy
-        .instantiate()
-        .map_err(|e| miette!("the policy {} failed to start: {e}", module.origin))?;
-    let settings = instance
-        .validate_settings()
-        .map_err(|e| miette!("Provided settings are not valid: {e}"))?;
+    let mut instance = policy.instantiate().map_err(|e| {
+        show_last_words(&e);
+        miette!("the policy {} failed to start: {e}", module.origin)
+    })?;
+    let settings = instance.validate_settings().map_err(|e| {
+        show_last_words(&e);
+        miette!("Provided settings are not valid: {e}")
+    })?;
     if !settings.valid {
         return Err(miette!(
             "Provided settings are not valid: {}",
@@ -123,15 +133,29 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
     }
     let response = match answer {
         Ok(response) => admission_response(&request.uid, request.original.as_ref(), &response),
-        Err(error) => error_response(
-            &request.uid,
-            &error,
-            policy.execution_mode() == ExecutionMode::Wasi,
-        ),
+        Err(error) => {
+            show_last_words(&error);
+            error_response(
+                &request.uid,
+                &error,
+                policy.execution_mode() == ExecutionMode::Wasi,
+            )
+        }
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "{response}").into_diagnostic()?;
     Ok(())
+}
+
+/// Print to standard error what the policy wrote to stderr and logged before it failed: the
+/// response, or the one-line error, keeps the form kwctl gives it.
+fn show_last_words(error: &CallError) {
+    if let Some(words) = error.last_words() {
+        eprintln!("the policy wrote, before it failed:");
+        for line in words.lines() {
+            eprintln!("    {line}");
+        }
+    }
 }
 
 /// The request as the policy receives it, and what its response is computed against.

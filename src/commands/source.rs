@@ -5,6 +5,7 @@ use std::path::Path;
 use miette::miette;
 
 use crate::policies::Builtin;
+use crate::policies::builtin::BUILTINS;
 
 /// A policy module's bytes and where they came from.
 #[derive(Debug)]
@@ -40,10 +41,19 @@ impl PolicyModule {
                 origin: format!("builtin:{}", builtin.id),
                 fallback_id: builtin.id.to_string(),
             }),
-            None => Err(miette!(
-                help = "give the path of a .wasm module, or a built-in id from `admit policies`",
-                "no policy module at {name}, and no built-in policy of that id"
-            )),
+            None => Err(
+                match crate::suggest::closest(name, BUILTINS.iter().map(|b| b.id)) {
+                    Some(close) => miette!(
+                        help = "`admit policies` lists the built-in ids",
+                        "no policy module at {name}, and no built-in policy of that id; did you mean \
+                     `{close}`?"
+                    ),
+                    None => miette!(
+                        help = "give the path of a .wasm module, or a built-in id from `admit policies`",
+                        "no policy module at {name}, and no built-in policy of that id"
+                    ),
+                },
+            ),
         }
     }
 }

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use super::reader::{self, FileError, Problem, ReadResult};
-use crate::check::PolicySpec;
+use crate::check::{GivenBy, PolicySpec};
 use crate::documents::{Node, Value};
 use crate::findings::Severity;
 use crate::policies::PolicySource;
@@ -135,6 +135,7 @@ fn policy(root: &Node, directory: &Path) -> ReadResult<Option<PolicySpec>> {
         id: Some(name.to_string()),
         severity,
         scope,
+        given_by: GivenBy::PolicyResource,
         ..PolicySpec::new(source, settings)
     }))
 }

@@ -17,7 +17,7 @@ use globset::{GlobSet, GlobSetBuilder};
 pub(crate) use admission_policies::read_admission_policies;
 pub(crate) use reader::FileError;
 
-use crate::check::{FailOn, PolicySpec};
+use crate::check::{FailOn, GivenBy, PolicySpec};
 use crate::documents::{Node, Value};
 use crate::findings::{ADMIT_WARNINGS, Severity};
 use crate::inputs::{Selection, normalize, pattern_globs};
@@ -486,6 +486,7 @@ fn policy_entry(
                 scope: scope.clone(),
                 declared_at: Some((file.clone(), declared)),
                 execution_mode,
+                given_by: GivenBy::Configuration,
                 ..PolicySpec::new(source, settings.clone())
             })
             .collect())

@@ -58,6 +58,61 @@ impl Metadata {
             .map(String::as_str)
             .filter(|title| !title.trim().is_empty())
     }
+
+    /// The risk its `io.kubewarden.policy.severity` annotation gives, when it names one.
+    pub fn risk(&self) -> Option<Risk> {
+        self.policy_annotation("severity").and_then(Risk::from_name)
+    }
+}
+
+/// How much harm what a policy catches can do: Kubewarden's `io.kubewarden.policy.severity`
+/// annotation. admit calls it risk, because the severity of a finding is something else:
+/// whether it fails the run (`error`) or not (`warning`), which admit.yaml decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Risk {
+    /// `low`.
+    Low,
+    /// `medium`.
+    Medium,
+    /// `high`.
+    High,
+    /// `critical`.
+    Critical,
+}
+
+impl Risk {
+    /// The risk an annotation value names, in any case.
+    pub fn from_name(name: &str) -> Option<Risk> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Risk::Low),
+            "medium" => Some(Risk::Medium),
+            "high" => Some(Risk::High),
+            "critical" => Some(Risk::Critical),
+            _ => None,
+        }
+    }
+
+    /// Its name, as the annotation spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+            Risk::Critical => "critical",
+        }
+    }
+
+    /// The score GitHub code scanning ranks security alerts by (`security-severity`, 0.0 to
+    /// 10.0), in the middle of the band GitHub shows as this risk: low below 4.0, medium below
+    /// 7.0, high below 9.0, critical above.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Risk::Low => "2.0",
+            Risk::Medium => "5.5",
+            Risk::High => "8.0",
+            Risk::Critical => "9.5",
+        }
+    }
 }
 
 /// The four ways Kubewarden runs a module: the waPC ABI, the WASI ABI, and the OPA ABI in two
@@ -199,6 +254,9 @@ pub struct ContextAwareResource {
 /// `Ok(None)` means the module has no metadata (it then applies to every object); an error
 /// means the section exists but is not valid metadata, or the bytes are not a Wasm module.
 pub fn read_metadata(wasm: &[u8]) -> Result<Option<Metadata>, String> {
+    if let Some(why) = super::binary::not_a_module(wasm) {
+        return Err(why);
+    }
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| format!("not a valid WebAssembly module: {e}"))?;
         if let wasmparser::Payload::CustomSection(section) = payload

@@ -6,10 +6,10 @@
 //!
 //! The modules form layers, and no module imports one above it:
 //!
-//! 1. Plain data, which runs no guest: `metadata` (the `io.kubewarden.metadata` section and
-//!    [`ExecutionMode`]), `rules`, `scope`, `protocol` (the JSON a guest is sent and
-//!    answers), [`builtin`] (the embedded policies) and `selection` (what `--policy NAME`
-//!    means).
+//! 1. Plain data, which runs no guest: `binary` (whether a file is a module at all),
+//!    `metadata` (the `io.kubewarden.metadata` section and [`ExecutionMode`]), `rules`,
+//!    `scope`, `protocol` (the JSON a guest is sent and answers), [`builtin`] (the embedded
+//!    policies) and `selection` (what `--policy NAME` means).
 //! 2. `runtime`, what every ABI stands on: the engine and the limits guests run under, the
 //!    module cache, guest memory, the errors of loading and calling a guest, host
 //!    capabilities, the sandboxed WASI context, and the `runtime::guest` traits each ABI
@@ -20,6 +20,7 @@
 //! 4. `policy`, which picks the ABI for a module's execution mode and hides it behind
 //!    [`CompiledPolicy`] and [`PolicyInstance`].
 
+mod binary;
 pub mod builtin;
 pub(crate) mod metadata;
 mod protocol;
@@ -35,9 +36,10 @@ mod wasi;
 
 mod policy;
 
+pub(crate) use binary::not_a_module;
 pub use builtin::Builtin;
 pub use metadata::{ExecutionMode, UnknownExecutionMode};
-pub(crate) use metadata::{Metadata, PolicyType, read_metadata};
+pub(crate) use metadata::{Metadata, PolicyType, Risk, read_metadata};
 pub use policy::{CompiledPolicy, PolicyInstance};
 pub(crate) use policy::{is_rego, resolve_mode};
 pub use protocol::{Settings, ValidationResponse};

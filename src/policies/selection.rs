@@ -60,12 +60,26 @@ fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
     if let Some(builtin) = Builtin::find(name) {
         return Ok(vec![PolicySource::Builtin(builtin)]);
     }
+    if let Some(close) = did_you_mean(name) {
+        return Err(format!(
+            "unknown policy `{name}`; did you mean `{close}`? It is not a .wasm file, a preset or \
+             a built-in id (`admit policies` lists them)"
+        ));
+    }
     let ids: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
     Err(format!(
         "unknown policy `{name}`: not a .wasm file, a preset ({}) or a built-in id ({}); `admit policies` lists them",
         PRESETS.join(", "),
         ids.join(", ")
     ))
+}
+
+/// The preset or built-in id closest to `name`, when it is close enough to be a typo of it.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    crate::suggest::closest(
+        name,
+        PRESETS.into_iter().chain(BUILTINS.iter().map(|b| b.id)),
+    )
 }
 
 #[cfg(test)]
@@ -79,7 +93,12 @@ mod tests {
         let shown: Vec<String> = selected.iter().map(PolicySource::name).collect();
         assert_eq!(shown.iter().filter(|n| *n == "privileged").count(), 1);
         assert_eq!(shown.last().map(String::as_str), Some("x.wasm"));
-        let error = select(&names(&["privilegd"])).unwrap_err();
-        assert!(error.contains("unknown policy `privilegd`"), "{error}");
+        let error = select(&names(&["privilidged"])).unwrap_err();
+        assert!(
+            error.contains("unknown policy `privilidged`; did you mean `privileged`?"),
+            "{error}"
+        );
+        let error = select(&names(&["restricted-ish-thing"])).unwrap_err();
+        assert!(!error.contains("did you mean"), "{error}");
     }
 }

@@ -14,7 +14,7 @@ use super::protocol::{SettingsValidationResponse, ValidationResponse, validation
 use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
 use super::runtime::host_capabilities::{self, GuestLogs, HostCall};
 use super::runtime::memory::{exported_memory, read, read_string};
-use super::runtime::wasi_context::library_context;
+use super::runtime::wasi_context::{OutputTail, library_context};
 use super::runtime::{
     CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, PolicyRuntime, classify,
 };
@@ -33,6 +33,8 @@ const MAX_GUEST_ERROR: usize = 64 * 1024;
 /// The state of one guest instance, owned by its wasmtime `Store`.
 struct GuestState {
     wasi: WasiP1Ctx,
+    /// The end of what the guest wrote to stderr during the current call (or start-up).
+    stderr: OutputTail,
     memory_cap: MemoryCap,
     operation: Vec<u8>,
     payload: Vec<u8>,
@@ -49,10 +51,12 @@ struct GuestState {
 
 impl GuestState {
     fn new(limits: &Limits) -> Self {
-        // What the guest prints is captured and dropped: waPC answers through its imports.
-        let (wasi, _output) = library_context();
+        // waPC answers through its imports: what a guest prints is not an answer, but its
+        // stderr says why it failed when it does.
+        let (wasi, stderr) = library_context();
         GuestState {
             wasi,
+            stderr,
             memory_cap: MemoryCap::new(limits.memory),
             operation: Vec::new(),
             payload: Vec::new(),
@@ -86,8 +90,8 @@ pub(crate) fn prepare(
 pub(crate) fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<String, CallError> {
     let module = runtime
         .compile(wasm)
-        .map_err(|e| CallError::Trap(format!("cannot compile: {e:#}")))?;
-    let pre = link_module(runtime, &module, link).map_err(|e| CallError::Trap(e.to_string()))?;
+        .map_err(|e| CallError::trap(format!("cannot compile: {e:#}")))?;
+    let pre = link_module(runtime, &module, link).map_err(|e| CallError::trap(e.to_string()))?;
     let mut instance = WapcInstance::start(&pre, runtime.limits())?;
     let answer = instance.call("protocol_version", b"")?;
     parse_answer("protocol_version", &answer)
@@ -262,6 +266,14 @@ fn write_buffer(
     written.map_err(|_| wasmtime::Error::msg("the policy passed a pointer outside its memory"))
 }
 
+/// What a wasmtime error from a guest call means to the user, with what the guest wrote to
+/// stderr and logged before it trapped.
+fn failure(store: &Store<GuestState>, limits: &Limits, error: wasmtime::Error) -> CallError {
+    let state = store.data();
+    classify(&state.memory_cap, limits, error)
+        .with_last_words(&state.stderr.contents(), state.logs.records())
+}
+
 /// One live guest: a Store, its instance, and the `__guest_call` entry point.
 struct WapcInstance {
     store: Store<GuestState>,
@@ -278,13 +290,11 @@ impl WapcInstance {
         });
         let instance = pre
             .instantiate(&mut store)
-            .map_err(|e| classify(&store.data().memory_cap, &limits, e))?;
+            .map_err(|e| failure(&store, &limits, e))?;
         let guest_call = instance
             .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
             .map_err(|_| {
-                CallError::Trap(
-                    "it does not export `__guest_call`, so it is not a waPC module".into(),
-                )
+                CallError::trap("it does not export `__guest_call`, so it is not a waPC module")
             })?;
         for name in ["_start", "wapc_init"] {
             let Ok(func) = instance.get_typed_func::<(), ()>(&mut store, name) else {
@@ -298,7 +308,7 @@ impl WapcInstance {
                 {
                     continue;
                 }
-                return Err(classify(&store.data().memory_cap, &limits, error));
+                return Err(failure(&store, &limits, error));
             }
         }
         Ok(WapcInstance {
@@ -331,15 +341,16 @@ impl WapcInstance {
         state.guest_error = None;
         state.host_response.clear();
         state.host_error.clear();
+        state.stderr.clear();
         let op_len = i32::try_from(operation.len())
-            .map_err(|_| CallError::Trap("operation name too long".into()))?;
-        let msg_len = i32::try_from(payload_len)
-            .map_err(|_| CallError::Trap("request larger than 2 GiB".into()))?;
+            .map_err(|_| CallError::trap("operation name too long"))?;
+        let msg_len =
+            i32::try_from(payload_len).map_err(|_| CallError::trap("request larger than 2 GiB"))?;
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
         let result = self
             .guest_call
             .call(&mut self.store, (op_len, msg_len))
-            .map_err(|e| classify(&self.store.data().memory_cap, &self.limits, e));
+            .map_err(|e| failure(&self.store, &self.limits, e));
         let state = self.store.data_mut();
         // The guest has its copy; an instance kept for the next object should not also keep
         // the buffer of a huge one.

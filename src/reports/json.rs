@@ -530,6 +530,7 @@ mod tests {
             help: Some("# Privileged\n\nLine two,\r\n\tand a tab.\n".into()),
             url: None,
             severity: crate::findings::Severity::Warning,
+            risk: None,
         };
         // Across the boundaries of chunks and windows, with and without places, help and
         // suppressions, and strings that need escaping.

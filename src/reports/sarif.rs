@@ -194,34 +194,33 @@ fn policy_rule(policy: &PolicyInfo) -> ReportingDescriptor {
     });
     rule.help_uri = policy.url.clone().filter(|url| is_absolute_uri(url));
     rule.default_configuration = Some(configuration(policy.severity));
-    rule.properties = Some(properties([("origin", Json::from(policy.origin.clone()))]));
+    let mut bag = vec![("origin", Json::from(policy.origin.clone()))];
+    // GitHub code scanning ranks a rule's alerts by its `security-severity` (a score, as a
+    // string), which it reads only on rules tagged `security`.
+    if let Some(risk) = policy.risk {
+        bag.push(("security-severity", Json::from(risk.security_severity())));
+    }
+    let mut bag = properties(bag);
+    if policy.risk.is_some() {
+        bag.tags = Some(vec!["security".to_string()]);
+    }
+    rule.properties = Some(bag);
     rule
 }
 
 /// A rule for one of admit's own codes, or for a policy that did not get to run.
 fn admit_rule(id: &str, severity: Severity) -> ReportingDescriptor {
-    let description = match id {
-        "input" => "A path given to admit cannot be read",
-        "invalid-yaml" => "A document is not valid YAML or JSON, or not what kubectl accepts",
-        "invalid-object" => {
-            "A document looks like an object but misspells apiVersion or kind, or an object cannot be turned into an admission request"
-        }
-        "not-an-object" => "A List item is not a Kubernetes object and was skipped",
-        "request" => "Part of the admission request may differ from a cluster's",
-        "unknown-kind" => {
-            "A kind is neither built in nor defined by a CustomResourceDefinition among the checked files: its resource name was guessed"
-        }
-        "suppression" => "An `# admit:ignore` comment names no policy",
-        "suppression-without-reason" => "A suppression gives no reason",
-        "unused-suppression" => "A suppression silences nothing",
-        "misplaced-suppression" => {
-            "An admit.dev/ignore annotation is not in the object's own metadata"
-        }
-        "admit" => "admit itself failed",
-        _ => "Reported by admit",
-    };
+    let diagnostic = crate::diagnostics::find(id);
+    let description = diagnostic.map_or("Reported by admit", |d| d.summary);
     let mut rule = ReportingDescriptor::builder().id(id.to_string()).build();
     rule.short_description = Some(text(description));
+    rule.help = diagnostic.map(|d| {
+        let help = d.explanation();
+        MultiformatMessageString::builder()
+            .text(help.clone())
+            .markdown(help)
+            .build()
+    });
     rule.default_configuration = Some(configuration(severity));
     rule
 }

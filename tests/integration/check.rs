@@ -421,7 +421,65 @@ fn a_file_that_is_not_a_policy_is_an_error() {
         "fixtures/manifests/web.yaml",
     ])
     .code(2)
-    .expect("cannot load policy: not a valid WebAssembly module");
+    .expect("cannot load policy: not a WebAssembly module: it is a text file (it starts with");
+}
+
+#[test]
+fn every_command_that_loads_a_module_says_when_a_file_is_not_one() {
+    let dir = scratch(&[
+        ("policy.wasm", "hello: world\n"),
+        ("metadata.yml", "rules: []\nmutating: false\n"),
+    ]);
+    let text_file = "not a WebAssembly module: it is a text file (it starts with `hello: world`)";
+    let annotate = admit_in(
+        dir.path(),
+        &[
+            "annotate",
+            "policy.wasm",
+            "-m",
+            "metadata.yml",
+            "-o",
+            "out.wasm",
+        ],
+        None,
+    );
+    assert_eq!(annotate.code, 2);
+    assert!(
+        annotate
+            .stderr
+            .contains("cannot annotate policy.wasm: not a WebAssembly module"),
+        "{}",
+        annotate.stderr
+    );
+    assert!(
+        !annotate.stderr.contains("expected `(`"),
+        "{}",
+        annotate.stderr
+    );
+    assert!(!dir.path().join("out.wasm").exists());
+    let inspect = admit_in(dir.path(), &["inspect", "policy.wasm"], None);
+    assert_eq!(inspect.code, 2);
+    assert!(
+        inspect
+            .stderr
+            .contains("policy.wasm: not a WebAssembly module"),
+        "{}",
+        inspect.stderr
+    );
+    let run = admit_in(
+        dir.path(),
+        &["run", "policy.wasm", "-r", "metadata.yml"],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains(text_file), "{}", run.stderr);
+    admit_in(
+        dir.path(),
+        &["check", "--isolated", "metadata.yml", "-p", "policy.wasm"],
+        None,
+    )
+    .code(2)
+    .expect("policy.wasm: cannot load policy: not a WebAssembly module");
 }
 
 #[test]
@@ -640,14 +698,35 @@ fn built_ins_are_selected_by_id_or_preset() {
         "check",
         "fixtures/manifests/web.yaml",
         "--policy",
-        "privilegd",
+        "privilidged",
     ]);
     assert_eq!(unknown.code, 2);
     assert!(
-        unknown.stderr.contains("unknown policy `privilegd`"),
+        unknown
+            .stderr
+            .contains("unknown policy `privilidged`; did you mean `privileged`?"),
         "{}",
         unknown.stderr
     );
+    let preset = admit(&["check", "fixtures/manifests/web.yaml", "-p", "recomended"]);
+    assert!(
+        preset.stderr.contains("did you mean `recommended`?"),
+        "{}",
+        preset.stderr
+    );
+    for command in ["run", "inspect"] {
+        let mut args = vec![command, "privilidged"];
+        if command == "run" {
+            args.extend(["-r", "fixtures/manifests/web.yaml"]);
+        }
+        let run = admit(&args);
+        // miette wraps long messages; the words are what counts.
+        let stderr = run.stderr.replace("\n  │ ", " ");
+        assert!(
+            stderr.contains("did you mean `privileged`?"),
+            "{command}: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -662,7 +741,183 @@ fn policies_lists_and_explain_documents_the_built_ins() {
         .expect("## References");
     let missing = admit(&["explain", "nothing-here"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("no built-in policy `nothing-here`"));
+    assert!(
+        missing
+            .stderr
+            .contains("no built-in policy or admit diagnostic `nothing-here`"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn severity_is_what_findings_carry_and_risk_is_the_kubewarden_annotation() {
+    let row = |run: &support::Run, id: &str| -> Vec<String> {
+        run.stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no {id} row:\n{}", run.stdout))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let dir = scratch(&[(
+        "admit.yaml",
+        "policies:\n  - preset: recommended\n  - id: privileged\n    severity: warning\n",
+    )]);
+    let list = admit_in(dir.path(), &["policies"], None);
+    list.code(0);
+    let header = row(&list, "ID");
+    assert_eq!(
+        header,
+        ["ID", "PRESETS", "SEVERITY", "RISK", "DESCRIPTION"],
+        "{}",
+        list.stdout
+    );
+    // The severity its findings carry (as admit.yaml sets it), then the module's risk.
+    assert_eq!(row(&list, "privileged")[2..4], ["warning", "high"]);
+    assert_eq!(row(&list, "default-namespace")[2..4], ["error", "low"]);
+    let isolated = admit_in(dir.path(), &["policies", "--isolated"], None);
+    assert_eq!(row(&isolated, "privileged")[2..4], ["error", "high"]);
+
+    // What the column says is what the findings say.
+    let (found, _) = support::findings(&[
+        "--isolated",
+        "-p",
+        "privileged",
+        "fixtures/manifests/web.yaml",
+    ]);
+    assert!(found.iter().all(|f| f.kind == "rejection"));
+    let json = admit(&[
+        "check",
+        "--isolated",
+        "-p",
+        "privileged",
+        "--format",
+        "json",
+        "fixtures/manifests/web.yaml",
+    ]);
+    assert!(
+        json.stdout.contains("\"severity\": \"error\""),
+        "{}",
+        json.stdout
+    );
+
+    // SARIF carries the risk as GitHub's security-severity, on a rule tagged `security`.
+    let sarif = admit(&[
+        "check",
+        "--isolated",
+        "-p",
+        "privileged",
+        "-p",
+        "default-namespace",
+        "--format",
+        "sarif",
+        "fixtures/manifests/web.yaml",
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    let rule = |id: &str| {
+        log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|rule| rule["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    };
+    assert_eq!(rule("privileged")["properties"]["security-severity"], "8.0");
+    assert_eq!(
+        rule("privileged")["properties"]["tags"],
+        serde_json::json!(["security"])
+    );
+    assert_eq!(
+        rule("default-namespace")["properties"]["security-severity"],
+        "2.0"
+    );
+
+    // The documentation says risk too.
+    admit(&["explain", "privileged"])
+        .code(0)
+        .expect("· risk **high** ·")
+        .reject("severity **");
+}
+
+/// The ids admit's sources report findings under themselves: the string literal (or the
+/// `const` of its file) given to `Finding::new` as its source, and the `code` of a miette
+/// diagnostic. Test code is left out: files named `tests.rs` or `*proptests.rs`, and
+/// everything after a file's `#[cfg(test)]`.
+fn ids_admit_emits() -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut pending = vec![root().join("src")];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".rs") || name == "tests.rs" || name.ends_with("proptests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let literal = |rest: &str| -> Option<String> {
+            let rest = rest.trim_start();
+            if let Some(quoted) = rest.strip_prefix('"') {
+                return quoted.split_once('"').map(|(id, _)| id.to_string());
+            }
+            // A constant of the same file, such as `UNUSED`.
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            let after = rest[ident.len()..].trim_start();
+            if ident.is_empty() || !(after.starts_with(',') || after.starts_with(')')) {
+                return None; // an expression: a policy's id
+            }
+            let declared = code.split_once(&format!("const {ident}: &str = \""))?.1;
+            declared.split_once('"').map(|(id, _)| id.to_string())
+        };
+        for (offset, _) in code.match_indices("Finding::new(") {
+            let arguments = &code[offset + "Finding::new(".len()..];
+            // The kind first, then the source.
+            if let Some((_, source)) = arguments.split_once(',') {
+                ids.extend(literal(source));
+            }
+        }
+        for (offset, _) in code.match_indices("fn code<") {
+            let body = &code[offset..];
+            if let Some((_, boxed)) = body.split_once("Box::new(") {
+                ids.extend(literal(boxed));
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn explain_knows_every_id_admit_reports_itself() {
+    let ids = ids_admit_emits();
+    // The scan itself works: it finds ids of each kind of place they are written.
+    for id in [
+        "invalid-yaml",
+        "request",
+        "unused-suppression",
+        "invalid-config",
+    ] {
+        assert!(ids.contains(id), "{id} not found in {ids:?}");
+    }
+    for id in &ids {
+        let run = admit(&["explain", id]);
+        assert_eq!(run.code, 0, "admit explain {id}:\n{}", run.stderr);
+        for section in [
+            format!("# {id}\n\nadmit's own diagnostic"),
+            "## What it means\n".into(),
+            "## Fix\n".into(),
+            "## Silence it\n".into(),
+        ] {
+            assert!(run.stdout.contains(&section), "{id}:\n{}", run.stdout);
+        }
+    }
 }
 
 #[test]

@@ -679,6 +679,144 @@ fn init_writes_a_working_starter_and_never_overwrites() {
 }
 
 #[test]
+fn init_writes_the_schema_the_starter_names() {
+    let repo = repository(&[]);
+    let run = admit_in(repo.path(), &["init"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
+    assert!(!starter.contains("OWNER"), "{starter}");
+    assert!(!run.stdout.contains("OWNER"), "{}", run.stdout);
+
+    // The editor's modeline names a file beside admit.yaml, and that file is admit's schema.
+    let named = starter
+        .lines()
+        .find_map(|line| line.strip_prefix("# yaml-language-server: $schema="))
+        .expect("a yaml-language-server modeline");
+    let schema_path = repo.path().join(named.trim());
+    let ours = std::fs::read_to_string(support::root().join("admit.schema.json")).expect("schema");
+    assert_eq!(
+        std::fs::read_to_string(&schema_path).expect("the modeline's schema exists"),
+        ours
+    );
+    assert!(
+        run.stdout.contains("Wrote ./admit.schema.json"),
+        "{}",
+        run.stdout
+    );
+
+    // An older schema of admit's (the same `$id`) is brought up to date.
+    let older = ours.replacen("\"title\"", "\"old-title\": 1, \"title\"", 1);
+    std::fs::write(&schema_path, &older).expect("older schema");
+    let again = admit_in(repo.path(), &["init", "--force"], None);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&schema_path).unwrap(), ours);
+
+    // A file of that name that is not admit's is left alone, and the user told.
+    let foreign = "{\"$id\": \"https://example.com/mine.json\"}\n";
+    std::fs::write(&schema_path, foreign).expect("foreign schema");
+    let kept = admit_in(repo.path(), &["init", "--force"], None);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert_eq!(std::fs::read_to_string(&schema_path).unwrap(), foreign);
+    assert!(
+        kept.stdout
+            .contains("Left ./admit.schema.json as it is: it is not admit's schema"),
+        "{}",
+        kept.stdout
+    );
+}
+
+/// The commented example blocks of `text`: runs of comment lines whose text is YAML (a list item
+/// or a lowercase key, where prose starts with a capital), as line ranges. The editor's modeline
+/// is a comment to stay.
+fn commented_examples(text: &str) -> Vec<std::ops::Range<usize>> {
+    let is_example = |line: &str| {
+        let Some(body) = line.trim_start().strip_prefix("# ") else {
+            return false;
+        };
+        let body = body.trim_start();
+        let key = |text: &str| {
+            text.split_once(':').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+        };
+        !body.starts_with("yaml-language-server:") && (body.starts_with("- ") || key(body))
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut blocks = Vec::new();
+    let mut start = None;
+    for (index, line) in lines.iter().enumerate() {
+        match (is_example(line), start) {
+            (true, None) => start = Some(index),
+            (false, Some(first)) => {
+                blocks.push(first..index);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(first) = start {
+        blocks.push(first..lines.len());
+    }
+    blocks
+}
+
+#[test]
+fn every_example_of_the_starter_loads_once_uncommented() {
+    // What the examples name exists, so that only the examples themselves are on trial.
+    let repo = repository(&[("deploy/pod.yaml", PRIVILEGED_POD)]);
+    std::fs::create_dir_all(repo.path().join("policies")).unwrap();
+    std::fs::copy(
+        support::policy("noop"),
+        repo.path().join("policies/team-labels.wasm"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.path().join("cluster")).unwrap();
+    std::fs::write(
+        repo.path().join("cluster/policies.yaml"),
+        format!(
+            "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {{name: cluster-noop}}\nspec:\n  module: file://{}\n  rules: [{{apiGroups: [\"\"], apiVersions: [v1], resources: [pods], operations: [CREATE]}}]\n  mutating: false\n",
+            support::policy("noop")
+        ),
+    )
+    .unwrap();
+    assert_eq!(admit_in(repo.path(), &["init"], None).code, 0);
+    let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
+    let blocks = commented_examples(&starter);
+    // include, except, image-registries, the module, policies-from, output.
+    assert_eq!(blocks.len(), 6, "{blocks:?}\n{starter}");
+    let lines: Vec<&str> = starter.lines().collect();
+    for block in blocks {
+        let text: String = lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| {
+                let line = if block.contains(&index) {
+                    line.replacen("# ", "", 1)
+                } else {
+                    line.to_string()
+                };
+                format!("{line}\n")
+            })
+            .collect();
+        let config = repo.path().join("uncommented.yaml");
+        std::fs::write(&config, &text).expect("written");
+        let run = admit_in(
+            repo.path(),
+            &["check", "--config", "uncommented.yaml", "deploy/pod.yaml"],
+            None,
+        );
+        let shown: Vec<&str> = lines[block.clone()].to_vec();
+        assert!(
+            run.code == 0 || run.code == 1,
+            "uncommenting {shown:#?} gives exit {}:\n{}{}",
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn the_schema_accepts_the_starter_and_knows_every_choice() {
     let schema: Json = serde_json::from_str(
         &std::fs::read_to_string(support::root().join("admit.schema.json")).expect("schema"),

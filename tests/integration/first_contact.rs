@@ -410,7 +410,7 @@ fn broken_links_met_in_a_walk_are_notes_and_named_ones_errors() {
     // Named on the command line, it must be read: an error naming it.
     let run = check(path, &[&flags[..], &["dangling.yaml"]].concat());
     run.code(2)
-        .expect("admit: error[input] dangling.yaml: no such file or directory");
+        .expect("dangling.yaml: error[input] no such file or directory");
 }
 
 #[test]

@@ -573,11 +573,119 @@ fn run_rust_guest(case: &str, misbehave: &str, extra: &[&str]) -> Run {
 }
 
 #[test]
-fn a_rust_panic_is_a_trap() {
+fn a_rust_panic_is_a_trap_shown_with_what_the_guest_said_first() {
     let run = run_rust_guest("Rust panic (panic = abort)", "panic", &[]);
     assert_contained(
         &run,
         "hostile: policy failed: trapped: wasm `unreachable` instruction executed",
+    );
+    // Not only the trap: its log record and the panic message std wrote to stderr, without -v.
+    run.expect("help: the policy wrote, before it failed:")
+        .expect("log [info] about to panic")
+        .expect("stderr: hostile policy panics on \"Deployment\"")
+        .expect("admit discarded this instance of the policy");
+}
+
+#[test]
+fn a_trap_shows_the_console_log_and_the_end_of_a_long_stderr() {
+    let (_dir, path) = scratch();
+    // `__console_log`, then 10,000 `~` and a last line to stderr, then a trap.
+    let module = build(
+        &path,
+        "hostile",
+        &Guest {
+            imports: r#"(import "wapc" "__console_log" (func $console (param i32 i32)))"#,
+            validate: r#"(call $console (i32.const 2000) (i32.const 15))
+                (memory.fill (i32.const 4096) (i32.const 126) (i32.const 10000))
+                (i32.store (i32.const 1024) (i32.const 4096))
+                (i32.store (i32.const 1028) (i32.const 10000))
+                (i32.store (i32.const 1032) (i32.const 3000))
+                (i32.store (i32.const 1036) (i32.const 12))
+                (drop (call $fd_write (i32.const 2) (i32.const 1024) (i32.const 1) (i32.const 1040)))
+                (drop (call $fd_write (i32.const 2) (i32.const 1032) (i32.const 1) (i32.const 1040)))
+                unreachable"#,
+            extra: r#"(data (i32.const 2000) "console says hi")
+                (data (i32.const 3000) "\nlast words\n")"#,
+            ..Guest::default()
+        },
+    );
+    let run = run_hostile("console log and 10 kB of stderr, then a trap", &module, &[]);
+    assert_contained(
+        &run,
+        "hostile: policy failed: trapped: wasm `unreachable` instruction executed",
+    );
+    run.expect("log [info] console says hi")
+        .expect("stderr: last words");
+    // Only the end of stderr is kept: 4 KiB, the last line included, not the 10,000 bytes
+    // (in each object's error).
+    let failures = run.stdout.matches("stderr: last words").count();
+    assert!(failures > 0);
+    assert_eq!(
+        run.stdout.matches('~').count(),
+        failures * (4096 - "\nlast words\n".len())
+    );
+}
+
+#[test]
+fn a_rust_panic_while_validating_settings_shows_its_message() {
+    let run = run_rust_guest("Rust panic in validate_settings", "panic-in-settings", &[]);
+    assert_contained(
+        &run,
+        "hostile: failed while validating its settings: trapped: wasm `unreachable`",
+    );
+    run.expect("stderr: hostile policy panics on its settings");
+}
+
+#[test]
+fn admit_run_shows_what_a_panicking_guest_wrote() {
+    let hostile = policy("hostile");
+    let run = |misbehave: &str| {
+        let settings = format!(r#"{{"misbehave":"{misbehave}"}}"#);
+        crate::support::admit(&[
+            "run",
+            &hostile,
+            "--manifest",
+            WEB,
+            "--settings-json",
+            &settings,
+        ])
+    };
+    let validate = run("panic");
+    // The response keeps kwctl's form; what the guest said goes to standard error.
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    assert!(
+        validate
+            .stdout
+            .contains("internal server error: trapped: wasm `unreachable` instruction executed"),
+        "{}",
+        validate.stdout
+    );
+    for needle in [
+        "the policy wrote, before it failed:",
+        "log [info] about to panic",
+        "stderr: hostile policy panics on \"Deployment\"",
+    ] {
+        assert!(
+            validate.stderr.contains(needle),
+            "{needle}:\n{}",
+            validate.stderr
+        );
+    }
+    let settings = run("panic-in-settings");
+    assert_eq!(settings.code, 1);
+    assert!(
+        settings
+            .stderr
+            .contains("stderr: hostile policy panics on its settings"),
+        "{}",
+        settings.stderr
+    );
+    assert!(
+        settings
+            .stderr
+            .contains("Error: Provided settings are not valid: trapped"),
+        "{}",
+        settings.stderr
     );
 }
 

@@ -395,3 +395,131 @@ fn an_eval_that_reports_failure_is_an_error_at_the_object() {
         .expect("failing: policy failed: the evaluation failed (`eval` returned 3)")
         .expect("[objects.yaml:14:9]");
 }
+
+/// `opa-labels.wasm` without its metadata, as `opa build` writes a module, in `dir`.
+fn without_metadata(dir: &Path) -> String {
+    let wasm = std::fs::read(policy("opa-labels")).expect("opa-labels.wasm");
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        let payload = payload.expect("a valid module");
+        if let wasmparser::Payload::CustomSection(section) = &payload
+            && section.name() == "io.kubewarden.metadata"
+        {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            module.section(&wasm_encoder::RawSection {
+                id,
+                data: &wasm[range],
+            });
+        }
+    }
+    std::fs::write(dir.join("rego.wasm"), module.finish()).expect("module written");
+    "rego.wasm".into()
+}
+
+#[test]
+fn check_takes_the_execution_mode_of_a_rego_module_without_metadata() {
+    let dir = scratch(&[("objects.yaml", OBJECTS)]);
+    let rego = without_metadata(dir.path());
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--isolated", "objects.yaml"];
+        args.extend_from_slice(extra);
+        admit_in(dir.path(), &args, None)
+    };
+
+    // Without a mode: an error that names the flag this command has.
+    let run = check(&["--policy", &rego]);
+    run.code(2)
+        .expect("rego: cannot load policy: this is a Rego module without metadata")
+        .expect("help: give it after the --policy: `--execution-mode opa` (or `--execution-mode gatekeeper`)");
+
+    // With it, the module runs as an OPA policy.
+    check(&["--policy", &rego, "--execution-mode", "opa"])
+        .code(1)
+        .expect("rego: Pod \"web\" must have the label \"team\"")
+        .expect("0 errors");
+    check(&["--policy", &rego, "-e", "opa"]).code(1);
+
+    // Beside built-ins, it is for the module alone.
+    check(&["--policy", "privileged", "--policy", &rego, "-e", "opa"])
+        .code(1)
+        .expect("Checked 1 file, 2 objects, 2 policies")
+        .expect("rego: Pod \"web\" must have the label \"team\"")
+        .expect("0 errors");
+
+    // A mode that does not fit is refused, as kwctl refuses it.
+    check(&["--policy", &rego, "-e", "wasi"])
+        .code(2)
+        .expect("this is a Rego module (it exports `opa_*`), which cannot run in wasi mode");
+    check(&["--policy", "privileged", "-e", "opa"])
+        .code(2)
+        .expect(
+            "the execution mode given (opa) is different from the one in the policy's metadata",
+        );
+    let only_builtins = check(&[
+        "--policy",
+        "privileged",
+        "--policy",
+        "host-ports",
+        "-e",
+        "opa",
+    ]);
+    assert_eq!(only_builtins.code, 2);
+    assert!(
+        only_builtins
+            .stderr
+            .contains("--execution-mode applies to .wasm modules, but --policy selected only")
+            && only_builtins
+                .stderr
+                .contains("built-in policies (privileged, host-ports)"),
+        "{}",
+        only_builtins.stderr
+    );
+    let alone = check(&["-e", "opa"]);
+    assert_eq!(alone.code, 2);
+    assert!(
+        alone.stderr.contains("--execution-mode needs --policy"),
+        "{}",
+        alone.stderr
+    );
+}
+
+#[test]
+fn admit_yaml_is_told_to_give_the_execution_mode_in_the_entry() {
+    let dir = scratch(&[("objects.yaml", OBJECTS)]);
+    let rego = without_metadata(dir.path());
+    let config = |entry: &str| {
+        std::fs::write(
+            dir.path().join("admit.yaml"),
+            format!("policies:\n  - module: {rego}\n{entry}"),
+        )
+        .expect("configuration written");
+        admit_in(dir.path(), &["check", "objects.yaml"], None)
+    };
+    config("")
+        .code(2)
+        .expect("rego: cannot load policy: this is a Rego module without metadata")
+        .expect("[admit.yaml:2:13]")
+        .expect("help: add `execution-mode: opa` (or `execution-mode: gatekeeper`) to its entry");
+    config("    execution-mode: opa\n")
+        .code(1)
+        .expect("rego: Pod \"web\" must have the label \"team\"");
+}
+
+#[test]
+fn run_is_told_to_give_the_execution_mode_with_e() {
+    let dir = scratch(&[(
+        "review.json",
+        r#"{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{"metadata":{"name":"web"}}}"#,
+    )]);
+    let rego = without_metadata(dir.path());
+    let run = admit_in(dir.path(), &["run", &rego, "-r", "review.json"], None);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("this is a Rego module without metadata, so admit cannot tell whether it is an OPA or a Gatekeeper policy; run it with -e opa or -e gatekeeper"),
+        "{}",
+        run.stderr
+    );
+}

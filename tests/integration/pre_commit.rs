@@ -1,7 +1,8 @@
-//! The pre-commit hook for real: pre-commit (from PyPI, in a virtualenv under the target
-//! directory) installs this checkout's `.pre-commit-hooks.yaml` hook into a scratch git
-//! repository, builds admit with `cargo install` as it does for any `language: rust` hook, and
-//! `git commit` is refused while a staged manifest has a privileged container.
+//! The pre-commit hook for real, both ways a repository can use it: the README's `repo: local`
+//! snippet, which runs the installed `admit`, and this checkout's `.pre-commit-hooks.yaml`,
+//! which pre-commit (from PyPI, in a virtualenv under the target directory) builds with
+//! `cargo install` as it does for any `language: rust` hook. Either way `git commit` is refused
+//! while a staged manifest has a privileged container.
 //!
 //! That `cargo install` reuses the build of the test run rather than building admit and
 //! wasmtime again: its build directory (`CARGO_BUILD_BUILD_DIR`, where cargo keeps compiled
@@ -395,7 +396,7 @@ fn commit_with_a_privileged_container_is_refused_by_the_hook() {
     ] {
         succeed(git(dir).args(["config", key, value]), "git config");
     }
-    // The three lines the README gives, pointing at this checkout's hook.
+    // The remote-repository form the README describes, pointing at this checkout's hook.
     let config = format!(
         "repos:\n  - repo: {}\n    rev: {rev}\n    hooks: [{{id: admit}}]\n",
         serde_json::to_string(&hook_repo.display().to_string()).expect("path quoted")
@@ -508,4 +509,144 @@ fn commit_with_a_privileged_container_is_refused_by_the_hook() {
         let _ = fs::remove_dir_all(work().join("home"));
     }
     eprintln!("pre-commit test done in {:.1?}", started.elapsed());
+}
+
+/// The pre-commit configuration the README gives, as a user would copy it: the first `yaml`
+/// block of its `pre-commit` section.
+fn readme_snippet() -> String {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme
+        .split_once("\n## pre-commit\n")
+        .map(|(_, rest)| rest)
+        .expect("README has a pre-commit section");
+    let block = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .expect("the pre-commit section has a yaml block");
+    block.to_string()
+}
+
+/// A directory holding only `admit`, the binary under test, for the front of `PATH`: the
+/// README's hook runs the `admit` a user installed there.
+fn admit_on_path() -> PathBuf {
+    let bin = work().join("admit-bin");
+    fs::create_dir_all(&bin).expect("bin directory");
+    let link = bin.join("admit");
+    let _ = fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_admit"), &link).expect("admit linked");
+    bin
+}
+
+#[test]
+fn the_readme_snippet_works_as_pasted() {
+    let snippet = readme_snippet();
+    // `admit init` prints the same snippet, so neither can drift from the other.
+    let init_dir = tempfile::tempdir().expect("scratch directory");
+    let init = run(
+        Command::new(env!("CARGO_BIN_EXE_admit"))
+            .arg("init")
+            .arg(init_dir.path()),
+        "admit init",
+    );
+    assert!(
+        String::from_utf8_lossy(&init.stdout).contains(&snippet),
+        "admit init does not print the README's snippet:\n{snippet}\n{}",
+        text(&init)
+    );
+
+    fs::create_dir_all(work()).expect("work directory");
+    let lock = File::create(work().join("lock")).expect("lock file");
+    lock.lock().expect("lock taken");
+    let pre_commit = pre_commit();
+    let path = std::env::join_paths(
+        std::iter::once(admit_on_path()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .expect("PATH joined");
+    let with_admit = |command: Command| {
+        let mut command = with_caches(command);
+        command.env("PATH", &path);
+        command
+    };
+
+    let consumer = tempfile::Builder::new()
+        .prefix("admit-pre-commit-local-")
+        .tempdir()
+        .expect("scratch repository");
+    let dir = consumer.path();
+    succeed(git(dir).args(["init", "-q"]), "git init");
+    for (key, value) in [
+        ("user.name", "admit test"),
+        ("user.email", "test@admit.invalid"),
+        ("commit.gpgsign", "false"),
+    ] {
+        succeed(git(dir).args(["config", key, value]), "git config");
+    }
+    fs::write(dir.join(".pre-commit-config.yaml"), &snippet).expect("config written");
+    succeed(git(dir).args(["add", ".pre-commit-config.yaml"]), "git add");
+    succeed(
+        git(dir).args(["commit", "-q", "-m", "pre-commit"]),
+        "first commit",
+    );
+    succeed(
+        with_admit(Command::new(&pre_commit))
+            .current_dir(dir)
+            .arg("install"),
+        "pre-commit install",
+    );
+
+    fs::write(dir.join("pod.yaml"), BAD_POD).expect("manifest written");
+    fs::write(
+        dir.join("other.yaml"),
+        BAD_POD.replace("name: web", "name: api"),
+    )
+    .expect("manifest written");
+    succeed(git(dir).args(["add", "pod.yaml", "other.yaml"]), "git add");
+    let before = head(dir);
+    let refused = run(
+        with_admit(git(dir)).args(["commit", "-m", "Add the pods"]),
+        "git commit",
+    );
+    let output = text(&refused);
+    assert!(
+        !refused.status.success(),
+        "the commit went through:\n{output}"
+    );
+    assert_eq!(head(dir), before, "HEAD moved:\n{output}");
+    for needle in [
+        "admit....",
+        "Failed",
+        "- exit code: 1",
+        "× privileged: container \"web\" must not be privileged",
+        "╭─[pod.yaml:17:21]",
+        "╭─[other.yaml:17:21]",
+        // Both staged files in one run: one summary.
+        "Checked 2 files, 2 objects,",
+    ] {
+        assert!(
+            output.contains(needle),
+            "expected {needle:?} in the output of the refused commit:\n{output}"
+        );
+    }
+    assert_eq!(output.matches("Checked ").count(), 1, "{output}");
+
+    for name in ["pod.yaml", "other.yaml"] {
+        let fixed = fs::read_to_string(dir.join(name))
+            .expect("manifest")
+            .replace("privileged: true", "privileged: false");
+        fs::write(dir.join(name), fixed).expect("manifest fixed");
+    }
+    succeed(git(dir).args(["add", "pod.yaml", "other.yaml"]), "git add");
+    let passed = succeed(
+        with_admit(git(dir)).args(["commit", "-m", "Add the pods"]),
+        "git commit of the fixed manifests",
+    );
+    let output = text(&passed);
+    assert!(
+        output.contains("admit....") && output.contains("Passed"),
+        "{output}"
+    );
+    assert_ne!(head(dir), before, "HEAD did not move:\n{output}");
 }

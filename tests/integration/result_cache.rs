@@ -168,6 +168,51 @@ fn a_change_to_the_file_or_the_policies_means_a_fresh_evaluation() {
 }
 
 #[test]
+fn limits_are_part_of_what_a_result_depends_on() {
+    let dir = scratch(&[("pod.yaml", POD)]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["-p", "privileged", "pod.yaml"];
+        args.extend_from_slice(extra);
+        check(dir.path(), cache.path(), &args)
+    };
+    let (_, cached, code) = run(&["--policy-memory", "256"]);
+    assert_eq!((cached, code), (0, 1));
+    assert_eq!(
+        run(&["--policy-memory", "256"]).1,
+        1,
+        "cached as it should be"
+    );
+
+    // 1 MiB is too little for the policy to start: a fresh run fails, and so must this one.
+    let (report, cached, code) = run(&["--policy-memory", "1"]);
+    assert_eq!((cached, code), (0, 2), "{report}");
+    let errors: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "error")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("tried to grow memory past 1 MiB")),
+        "{report}"
+    );
+
+    // The time limit is a limit too.
+    assert_eq!(
+        run(&["--policy-memory", "256", "--policy-timeout", "5"]).1,
+        0
+    );
+    assert_eq!(
+        run(&["--policy-memory", "256", "--policy-timeout", "5"]).1,
+        1
+    );
+}
+
+#[test]
 fn a_broken_policy_is_reported_on_every_run() {
     let dir = scratch(&[("pod.yaml", POD)]);
     let cache = tempfile::tempdir().expect("cache dir");

@@ -69,7 +69,7 @@ impl Exports {
             name: &str,
         ) -> Result<TypedFunc<P, R>, CallError> {
             instance.get_typed_func(&mut *store, name).map_err(|_| {
-                CallError::Trap(format!(
+                CallError::trap(format!(
                     "it does not export `{name}` with the OPA ABI's signature, so it is not an \
                      OPA module built with `opa build -t wasm`"
                 ))
@@ -296,7 +296,7 @@ impl OpaInstance {
         let mut linker = linked.linker.clone();
         linker
             .define(&store, "env", "memory", memory)
-            .map_err(|e| CallError::Trap(format!("{e:#}")))?;
+            .map_err(|e| CallError::trap(format!("{e:#}")))?;
         let instance = linker
             .instantiate(&mut store, &linked.module)
             .map_err(|e| error(&store, &limits, e))?;
@@ -342,7 +342,7 @@ impl OpaInstance {
     ) -> Result<HashMap<String, i32>, CallError> {
         let value = self.call(|store, e| pull(store, e, addr))?;
         let Value::Object(map) = value else {
-            return Err(CallError::Trap(format!(
+            return Err(CallError::trap(format!(
                 "its `{export}` export is not an object of ids: {value}"
             )));
         };
@@ -352,7 +352,7 @@ impl OpaInstance {
                     .and_then(|id| i32::try_from(id).ok())
                     .map(|id| (name.clone(), id))
                     .ok_or_else(|| {
-                        CallError::Trap(format!("its `{export}` export gives `{name}` no id"))
+                        CallError::trap(format!("its `{export}` export gives `{name}` no id"))
                     })
             })
             .collect()
@@ -411,7 +411,7 @@ impl OpaInstance {
 fn error(store: &Store<OpaState>, limits: &Limits, e: wasmtime::Error) -> CallError {
     let cap = &store.data().memory_cap;
     match e.downcast_ref::<HostFailure>() {
-        Some(failure) if !cap.denied => CallError::Trap(failure.0.clone()),
+        Some(failure) if !cap.denied => CallError::trap(failure.0.clone()),
         _ => classify(cap, limits, e),
     }
 }

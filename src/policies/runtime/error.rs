@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use wasmtime::Trap;
 use wasmtime_wasi::I32Exit;
 
+use super::host_capabilities::GuestLog;
 use super::limits::{Limits, MemoryCap};
 
 /// Why a policy module could not be loaded.
@@ -26,6 +27,14 @@ pub enum PolicyLoadError {
     /// refuses them.
     #[error("{0}")]
     ModeMismatch(String),
+    /// A Rego module without metadata and no mode given: it could be an OPA or a Gatekeeper
+    /// policy, which read their input differently. How to give the mode depends on where the
+    /// policy was named, so the caller says it.
+    #[error(
+        "this is a Rego module without metadata, so admit cannot tell whether it is an OPA or a \
+         Gatekeeper policy"
+    )]
+    ModeNeeded,
 }
 
 /// Why a guest call did not produce a response.
@@ -41,14 +50,69 @@ pub enum CallError {
     #[error("tried to grow memory past {0} MiB")]
     OutOfMemory(usize),
     /// The guest trapped or called `proc_exit` with a non-zero code.
-    #[error("{0}")]
-    Trap(String),
+    #[error("{reason}")]
+    Trap {
+        /// What happened, e.g. "trapped: wasm `unreachable` instruction executed".
+        reason: String,
+        /// What the guest wrote to stderr and logged before it trapped, which often says why:
+        /// a Rust panic prints its message, then aborts with `unreachable`.
+        last_words: Option<String>,
+    },
 }
+
+/// Log records of a failed call shown with its last words: the ones just before the failure.
+const LAST_LOG_RECORDS: usize = 5;
+
+/// Characters kept of one log record in the last words.
+const LAST_LOG_CHARS: usize = 500;
 
 impl CallError {
     /// The guest ran past `limits`' deadline.
     pub(crate) fn timeout(limits: &Limits) -> Self {
         CallError::Timeout(format!("{} s", limits.timeout.as_secs_f64()))
+    }
+
+    /// A trap, for `reason`.
+    pub(crate) fn trap(reason: impl Into<String>) -> Self {
+        CallError::Trap {
+            reason: reason.into(),
+            last_words: None,
+        }
+    }
+
+    /// This error with what the guest said before it, when it is a trap: the tail of its
+    /// `stderr` and its last `logs`, one line each, marked with where they came from.
+    pub(crate) fn with_last_words(self, stderr: &[u8], logs: &[GuestLog]) -> Self {
+        let CallError::Trap { reason, .. } = self else {
+            return self;
+        };
+        let mut lines: Vec<String> = logs
+            .iter()
+            .skip(logs.len().saturating_sub(LAST_LOG_RECORDS))
+            .map(|log| {
+                let message: String = log.message.chars().take(LAST_LOG_CHARS).collect();
+                format!("log [{}] {message}", log.level)
+            })
+            .collect();
+        let stderr = String::from_utf8_lossy(stderr);
+        lines.extend(
+            stderr
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| format!("stderr: {}", line.trim_end())),
+        );
+        CallError::Trap {
+            reason,
+            last_words: (!lines.is_empty()).then(|| lines.join("\n")),
+        }
+    }
+
+    /// What the guest said before it trapped, one line per record or line of stderr.
+    pub fn last_words(&self) -> Option<&str> {
+        match self {
+            CallError::Trap { last_words, .. } => last_words.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -60,15 +124,15 @@ pub(crate) fn classify(
     error: wasmtime::Error,
 ) -> CallError {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return CallError::Trap(exited(exit));
+        return CallError::trap(exited(exit));
     }
     if memory_cap.denied {
         return CallError::OutOfMemory(memory_cap.max_mib());
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallError::timeout(limits),
-        Some(trap) => CallError::Trap(trapped(trap)),
-        None => CallError::Trap(without_backtrace(&error)),
+        Some(trap) => CallError::trap(trapped(trap)),
+        None => CallError::trap(without_backtrace(&error)),
     }
 }
 

@@ -72,6 +72,11 @@ impl GuestLogs {
         cap_logs(&mut self.records, &mut self.dropped);
     }
 
+    /// The records kept since the last [`GuestLogs::take`], without taking them.
+    pub(crate) fn records(&self) -> &[GuestLog] {
+        &self.records
+    }
+
     /// The records kept since the last call, followed by one that counts those dropped.
     pub(crate) fn take(&mut self) -> Vec<GuestLog> {
         let mut records = std::mem::take(&mut self.records);

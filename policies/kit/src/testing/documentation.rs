@@ -1,10 +1,10 @@
 //! A policy's `README.md`, which `admit explain` prints, checked against the policy itself: its
-//! title and header line (category, Pod Security Standards level, severity, presets) must say
+//! title and header line (category, Pod Security Standards level, risk, presets) must say
 //! what `metadata.json` says, and its failing example must fail.
 //!
 //! The header line reads
-//! `Pod Security Standards: **baseline** · severity **high** · presets `baseline`, `restricted``
-//! or `Best practice · severity **low** · presets: none (opt-in)`; a note in parentheses may
+//! `Pod Security Standards: **baseline** · risk **high** · presets `baseline`, `restricted``
+//! or `Best practice · risk **low** · presets: none (opt-in)`; a note in parentheses may
 //! follow the level. The failing example is the first ```` ```yaml ```` block of the
 //! "## Failing example" section, run with the settings of a "With `{...}`:" line before it, or
 //! the defaults.
@@ -64,18 +64,19 @@ fn ensure(condition: bool, problem: impl FnOnce() -> String) -> Result<(), Strin
 }
 
 /// Whether the header line says `level` (the category and any Pod Security Standards level,
-/// which a note in parentheses may follow), `severity` and the comma-separated `presets`.
+/// which a note in parentheses may follow), `severity` (the `io.kubewarden.policy.severity`
+/// annotation, which admit shows as the risk) and the comma-separated `presets`.
 fn header_agrees(header: &str, level: &str, severity: &str, presets: &str) -> Result<(), String> {
     let parts: Vec<&str> = header.split(" · ").collect();
     let [lead, severity_part, presets_part] = parts[..] else {
-        return Err("not `category · severity · presets`".to_string());
+        return Err("not `category · risk · presets`".to_string());
     };
     let note = lead.strip_prefix(level);
     ensure(
         note.is_some_and(|note| note.is_empty() || note.starts_with(" (") && note.ends_with(')')),
         || format!("metadata.json says {level:?}"),
     )?;
-    let expected = format!("severity **{severity}**");
+    let expected = format!("risk **{severity}**");
     ensure(severity_part == expected, || {
         format!("metadata.json says {expected:?}")
     })?;
@@ -185,7 +186,7 @@ mod tests {
 
     const README: &str = "# privileged
 
-Pod Security Standards: **baseline** (v1.34+) · severity **high** · presets `baseline`, `restricted`
+Pod Security Standards: **baseline** (v1.34+) · risk **high** · presets `baseline`, `restricted`
 
 ## Failing example
 ```yaml

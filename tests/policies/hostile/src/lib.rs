@@ -1,7 +1,9 @@
 //! `hostile`: a test policy for admit's sandbox. Its `misbehave` setting picks what
 //! `validate` does, for the behaviours that need real guest code rather than WAT:
 //!
-//! - `panic`: a Rust panic (with `panic = "abort"`, as Kubewarden policies are built);
+//! - `panic`: one record through the SDK's logging, then a Rust panic (with `panic = "abort"`,
+//!   as Kubewarden policies are built), whose message std writes to stderr;
+//! - `panic-in-settings`: a panic in `validate_settings`;
 //! - `log-flood`: a million records through the SDK's logging (a slog drain over
 //!   `kubewarden/tracing/log`);
 //! - `read-passwd`: `std::fs::read("/etc/passwd")`, reporting what std answered;
@@ -32,6 +34,7 @@ struct Settings {
 impl Validatable for Settings {
     fn validate(&self) -> Result<(), String> {
         match self.misbehave.as_str() {
+            "panic-in-settings" => panic!("hostile policy panics on its settings"),
             "" | "none" | "panic" | "log-flood" | "read-passwd" | "stdout-flood" => Ok(()),
             other => Err(format!("unknown misbehaviour {other:?}")),
         }
@@ -50,6 +53,8 @@ fn validate(payload: &[u8]) -> CallResult {
     match request.settings.misbehave.as_str() {
         "panic" => {
             let object: Value = request.request.object;
+            let logger = Logger::root(logging::KubewardenDrain::new(), o!("policy" => "hostile"));
+            info!(logger, "about to panic"; "kind" => object["kind"].to_string());
             panic!("hostile policy panics on {}", object["kind"]);
         }
         "log-flood" => {
