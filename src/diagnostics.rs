@@ -49,6 +49,20 @@ pub(crate) const DIAGNOSTICS: &[Diagnostic] = &[
         silence: ERRORS_STAY,
     },
     Diagnostic {
+        id: "helm",
+        severity: "error",
+        summary: "A Helm chart could not be rendered",
+        means: "`helm template` failed for one rendering of a chart (a `required` value \
+                missing, a template error, a value file that does not exist); Helm's message \
+                is quoted. The chart's other renderings, the other charts and every other file \
+                are still checked.",
+        why: "A chart that does not render is a chart nobody checked; a green run must mean \
+              every chart was.",
+        fix: "Fix what Helm names, or give the rendering the values it needs in admit.yaml \
+              (`helm: charts: DIR: [{values: [...], set: {...}}]`).",
+        silence: ERRORS_STAY,
+    },
+    Diagnostic {
         id: "input",
         severity: "error",
         summary: "A path given to admit cannot be read",
@@ -95,6 +109,22 @@ pub(crate) const DIAGNOSTICS: &[Diagnostic] = &[
               cannot read.",
         fix: "Correct the file at the position shown.",
         silence: ERRORS_STAY,
+    },
+    Diagnostic {
+        id: "kustomize",
+        severity: "error",
+        summary: "A Kustomize root could not be rendered, or Kustomize is missing",
+        means: "As an error: `kustomize build` (or `kubectl kustomize`) failed for a root (a \
+                remote base unreachable offline, a patch that matches nothing, a broken \
+                kustomization file); Kustomize is quoted, and the root's files are then checked \
+                one by one. As a warning: neither `kustomize` nor `kubectl` is on PATH, so every \
+                Kustomize tree is checked file by file, not as the cluster receives it.",
+        why: "What a cluster receives from a Kustomize tree is the rendering, not its files.",
+        fix: "Fix what Kustomize names; install kubectl or kustomize, or set `kustomize: \
+              [COMMAND, ARGS...]` in admit.yaml.",
+        silence: "An error is never silenced. The missing-Kustomize warning goes away with \
+                  `--no-render` (or `render: false` in admit.yaml), which checks files one by \
+                  one on purpose.",
     },
     Diagnostic {
         id: "misplaced-suppression",
