@@ -214,3 +214,28 @@ fn without_helm_each_chart_is_noted_and_nothing_fails() {
         "{report}"
     );
 }
+
+#[test]
+fn the_schema_knows_the_rendering_keys() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("admit.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    // fixtures/helm/admit.yaml, with the other rendering keys.
+    let valid = serde_json::json!({
+        "render": true,
+        "kustomize": ["kubectl", "kustomize"],
+        "helm": {"charts": {"shop": [
+            {"name": "default"},
+            {"name": "prod", "values": ["values-prod.yaml"], "release": "shop", "namespace": "shop"}
+        ]}}
+    });
+    assert!(validator.is_valid(&valid));
+    for invalid in [
+        serde_json::json!({"render": "yes"}),
+        serde_json::json!({"helm": {"charts": {"shop": [{"value": ["x.yaml"]}]}}}),
+    ] {
+        assert!(!validator.is_valid(&invalid), "{invalid}");
+    }
+}
