@@ -782,8 +782,9 @@ fn every_example_of_the_starter_loads_once_uncommented() {
     assert_eq!(admit_in(repo.path(), &["init"], None).code, 0);
     let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
     let blocks = commented_examples(&starter);
-    // include, except, image-registries, the module, policies-from, output.
-    assert_eq!(blocks.len(), 6, "{blocks:?}\n{starter}");
+    // include, skip-kinds and known-kinds, disable, except, image-registries, the module,
+    // policies-from, output.
+    assert_eq!(blocks.len(), 8, "{blocks:?}\n{starter}");
     let lines: Vec<&str> = starter.lines().collect();
     for block in blocks {
         let text: String = lines
