@@ -431,11 +431,7 @@ fn at_start(file: &SourceFile, span: Span) -> SourceRef {
 
 /// Move every finding of a rendered text to the line it comes from, and keep a finding found
 /// through several roots once, naming them all.
-pub(super) fn map_back(
-    rendering: &Rendering,
-    batches: &mut [Vec<FileResult>],
-    suppressions: bool,
-) {
+pub(super) fn map_back(rendering: &Rendering, batches: &mut [Vec<FileResult>], suppressions: bool) {
     let sources = Sources::new(&rendering.tree);
     let mut templates = HashMap::new();
     let mut origins = Vec::new();

@@ -73,11 +73,7 @@ impl<'a> FindingDiagnostic<'a> {
         let mut help: Vec<String> = finding.help.iter().cloned().collect();
         for related in &finding.related {
             let at = related.file.location(related.span.start);
-            help.push(format!(
-                "{}: {}:{at}",
-                related.label,
-                related.file.name()
-            ));
+            help.push(format!("{}: {}:{at}", related.label, related.file.name()));
         }
         if !finding.roots.is_empty() {
             help.push(format!("rendered from {}", finding.roots.join(", ")));

@@ -293,7 +293,11 @@ fn result(
                 .map(|(id, related)| Location {
                     id: Some(id as i64),
                     physical_location: Some(physical_location(related)),
-                    message: Some(sarif::Message::builder().text(related.label.clone()).build()),
+                    message: Some(
+                        sarif::Message::builder()
+                            .text(related.label.clone())
+                            .build(),
+                    ),
                     ..Location::default()
                 })
                 .collect(),

@@ -914,7 +914,11 @@ fn ids_admit_emits() -> std::collections::BTreeSet<String> {
     for entry in listed.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         match entry.strip_prefix('"') {
             Some(quoted) => ids.extend(quoted.split_once('"').map(|(id, _)| id.to_string())),
-            None => ids.extend(constants.get(entry.rsplit("::").next().unwrap_or("")).cloned()),
+            None => ids.extend(
+                constants
+                    .get(entry.rsplit("::").next().unwrap_or(""))
+                    .cloned(),
+            ),
         }
     }
     ids

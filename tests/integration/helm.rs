@@ -217,10 +217,9 @@ fn without_helm_each_chart_is_noted_and_nothing_fails() {
 
 #[test]
 fn the_schema_knows_the_rendering_keys() {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("admit.schema.json")).unwrap(),
-    )
-    .unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("admit.schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     // fixtures/helm/admit.yaml, with the other rendering keys.
     let valid = serde_json::json!({
