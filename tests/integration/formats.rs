@@ -534,11 +534,11 @@ fn json_matches_its_documented_schema() {
 
     // Mutations (notes), request warnings and built-in policies with their help, too.
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
-    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    let kind_cluster = "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\n";
     let more = scratch(&[
         ("pod.yaml", CLEAN_POD),
         ("widget.yaml", widget),
-        ("kustomization.yaml", kustomization),
+        ("kind-cluster.yaml", kind_cluster),
     ]);
     // And what the notes count: another tool's configuration and a chart.
     std::fs::create_dir_all(more.path().join("chart/templates")).expect("chart");
