@@ -84,19 +84,20 @@ render=$(command -v kustomize >/dev/null && echo "kustomize build" || echo "kube
 export ADMIT_CACHE_DIR=$cache
 "$ADMIT" check "$tree" --isolated --format json >/dev/null || true  # compile the built-ins once
 cd "$tree"
-# The result cache lives in $cache/results: removed before each run that must evaluate.
-cold="rm -rf $cache/results"
-hyperfine -N --warmup 1 --runs 5 --export-markdown "$tree/results.md" -i \
+# Renderings are kept in $cache/renders and results in $cache/results: removed before each
+# run that must render or evaluate.
+cold="rm -rf $cache/results $cache/renders"
+hyperfine -N --warmup 1 --runs 5 --export-markdown "$tree/results.md" \
     -n "Kustomize alone ($roots roots, one by one)" --prepare true \
     "bash -c 'for r in overlays/*; do $render \$r >/dev/null; done'" \
-    -n "admit check: render $roots roots, map findings" --prepare "$cold" \
-    "$ADMIT check . --isolated --format json" \
+    -n "admit check: render $roots roots, evaluate, map findings" --prepare "$cold" \
+    "$ADMIT check . --isolated --format json --fail-on never" \
+    -n "admit check: renderings kept, evaluate, map" --prepare "rm -rf $cache/results" \
+    "$ADMIT check . --isolated --format json --fail-on never" \
+    -n "admit check: renderings and results kept (nothing changed)" --prepare true \
+    "$ADMIT check . --isolated --format json --fail-on never" \
     -n "admit check --no-render (files one by one)" --prepare "$cold" \
-    "$ADMIT check . --isolated --format json --no-render" >&2
-hyperfine -N --warmup 1 --runs 5 --export-markdown "$tree/warm.md" -i \
-    -n "admit check: render and map, result cache warm" \
-    "$ADMIT check . --isolated --format json" >&2
+    "$ADMIT check . --isolated --format json --fail-on never --no-render" >&2
 cat "$tree/results.md"
-tail -n +3 "$tree/warm.md"
 echo
 echo "Findings: $("$ADMIT" check . --isolated --format json | jq '.findings | length') rendered and mapped, $("$ADMIT" check . --isolated --format json --no-render | jq '.findings | length') with --no-render."
