@@ -140,6 +140,8 @@ pub enum Origin {
     File(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// Standard input already read: Helm's output piped in, kept as read.
+    Piped(std::sync::Arc<str>),
     /// Text admit made: a Kustomize root's rendering, named after the root.
     Rendered {
         /// The kustomization's directory.
@@ -435,7 +437,9 @@ pub fn read(input: &Input) -> Result<SourceFile, InputError> {
                 .map_err(|e| error(format!("cannot read standard input: {e}"), None))?;
             bytes
         }
-        Origin::Rendered { text, .. } => return Ok(SourceFile::new(input.name.clone(), &**text)),
+        Origin::Rendered { text, .. } | Origin::Piped(text) => {
+            return Ok(SourceFile::new(input.name.clone(), &**text));
+        }
     };
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(error(

@@ -280,7 +280,7 @@ fn collect_inputs(
             }
             !excluded
         }
-        inputs::Origin::Rendered { .. } => true,
+        inputs::Origin::Rendered { .. } | inputs::Origin::Piped(_) => true,
     });
     findings.extend(errors.into_iter().map(read::input_error));
     skipped.sort();

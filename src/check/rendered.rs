@@ -78,6 +78,9 @@ struct RenderedRoot {
 #[derive(Debug)]
 enum Source {
     Kustomize(Provenance),
+    /// Helm's output piped in, for a chart not found here: the rendered manifest itself,
+    /// named by its `# Source:` path.
+    Manifest(SourceFile),
     Helm {
         /// The template file, as reports name it.
         template: PathBuf,
@@ -100,6 +103,7 @@ pub(super) fn prepare(
             _ => None,
         })
         .collect();
+    let piped = take_piped_helm(inputs, findings);
     // The walk already left the charts' templates and values out, and noted each chart.
     let charts: Vec<Chart> = skipped
         .iter()
@@ -109,13 +113,22 @@ pub(super) fn prepare(
         })
         .collect();
     let tree = Tree::discover(&files);
-    if tree.kustomizations.is_empty() && tree.broken.is_empty() && charts.is_empty() {
+    if tree.kustomizations.is_empty()
+        && tree.broken.is_empty()
+        && charts.is_empty()
+        && piped.is_none()
+    {
         return None;
     }
     let mut rendering = Rendering {
         tree,
         roots: HashMap::new(),
     };
+    if let Some((name, manifests)) = piped {
+        let (input, root) = piped_input(&name, &manifests, findings);
+        rendering.roots.insert(input.name.clone(), root);
+        inputs.push(input);
+    }
     prepare_kustomize(options, &mut rendering, inputs, findings);
     let rendered = prepare_helm(options, &charts, &mut rendering, inputs, findings);
     // A chart that was rendered (or failed to, which is an error of its own) needs no note.
@@ -124,6 +137,96 @@ pub(super) fn prepare(
     });
     inputs.sort();
     Some(rendering)
+}
+
+/// Standard input, when it holds Helm's output (`# Source:` lines): taken out of the inputs,
+/// with its name and manifests. Other standard input is kept, already read, as it was.
+fn take_piped_helm(
+    inputs: &mut Vec<Input>,
+    findings: &mut Vec<Finding>,
+) -> Option<(String, Vec<helm::Manifest>)> {
+    let at = inputs
+        .iter()
+        .position(|input| matches!(input.origin, Origin::Stdin))?;
+    let input = &mut inputs[at];
+    let text = match crate::inputs::read(input) {
+        Ok(file) => file.text().to_string(),
+        Err(error) => {
+            findings.push(super::read::input_error(error));
+            input.origin = Origin::Piped(Arc::from(""));
+            return None;
+        }
+    };
+    if !text.lines().any(|line| line.starts_with("# Source: ")) {
+        input.origin = Origin::Piped(Arc::from(text));
+        return None;
+    }
+    let name = input.name.clone();
+    inputs.remove(at);
+    Some((name, helm::render::split(&text)))
+}
+
+/// Helm's output piped in: each manifest maps to its template when the chart (named by the
+/// first part of its `# Source:` path) is under the current directory, else to the manifest
+/// itself under its `# Source:` name.
+fn piped_input(
+    name: &str,
+    manifests: &[helm::Manifest],
+    findings: &mut Vec<Finding>,
+) -> (Input, RenderedRoot) {
+    let chart_name = manifests
+        .first()
+        .and_then(|m| m.source.split('/').next())
+        .unwrap_or_default();
+    if let Some(chart) = find_chart(chart_name) {
+        let (mut input, root) =
+            helm_input(&chart, &RenderSpec::default(), name, manifests, findings);
+        input.origin = Origin::Piped(match input.origin {
+            Origin::Rendered { text, .. } => text,
+            _ => Arc::from(""),
+        });
+        return (input, root);
+    }
+    let mut text = String::new();
+    let mut objects = Vec::new();
+    for manifest in manifests {
+        let file = SourceFile::new(manifest.source.clone(), manifest.text.clone());
+        for document in documents::load(&manifest.text).documents {
+            if !objects.is_empty() {
+                text.push_str("---\n");
+            }
+            text.push_str(&document.root.to_json().to_string());
+            text.push('\n');
+            objects.push((document.root, Source::Manifest(file.clone())));
+        }
+    }
+    let input = Input {
+        name: format!("{name} (helm template)"),
+        origin: Origin::Piped(Arc::from(text)),
+    };
+    (
+        input,
+        RenderedRoot {
+            root: name.to_string(),
+            objects,
+        },
+    )
+}
+
+/// The chart named `name` under the current directory (its `Chart.yaml` says so), looked for
+/// a few levels down, honouring `.gitignore`.
+fn find_chart(name: &str) -> Option<Chart> {
+    if name.is_empty() {
+        return None;
+    }
+    ignore::WalkBuilder::new(".")
+        .max_depth(Some(6))
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() == "Chart.yaml")
+        .filter_map(|entry| entry.path().parent().map(normalize))
+        .filter_map(|dir| Chart::read(&dir))
+        .find(|chart| chart.name == name)
 }
 
 /// Kustomize: leave out what is not an object, render every root.
@@ -564,6 +667,23 @@ fn map_finding(
     };
     let pointer = location.pointer.as_deref().unwrap_or("/metadata/name");
     match source {
+        Source::Manifest(file) => {
+            let key = format!("{}#{}", file.name(), location.document);
+            if let Some(document) = documents::load(file.text()).documents.into_iter().next() {
+                let located = document.root.locate(pointer);
+                let collection = matches!(
+                    located.node.value,
+                    documents::Value::Mapping(_) | documents::Value::Sequence(_)
+                );
+                location.span = match (collection, located.key_span) {
+                    (true, Some(key)) => key,
+                    _ => located.node.span,
+                };
+                location.file = file.clone();
+                location.document = 0;
+            }
+            key
+        }
         Source::Kustomize(provenance) => {
             if let Some(mapped) = sources.map(object, pointer, provenance) {
                 location.file = mapped.file;

@@ -343,7 +343,7 @@ impl ResultCache {
 fn absolute_path(cwd: &Path, input: &Input) -> Option<PathBuf> {
     match &input.origin {
         Origin::File(path) => Some(crate::inputs::normalize(&cwd.join(path))),
-        Origin::Stdin => None,
+        Origin::Stdin | Origin::Piped(_) => None,
         // Keyed by its root; its content is the rendering, so any change to a file the root
         // reads that changes an object changes the digest. Locations are mapped after.
         Origin::Rendered { root, .. } => {

@@ -238,3 +238,47 @@ fn the_schema_knows_the_rendering_keys() {
         assert!(!validator.is_valid(&invalid), "{invalid}");
     }
 }
+
+/// `helm template ... | admit check -` from `dir`.
+fn piped(dir: &Path, args: &[&str]) -> (String, i32) {
+    let rendered = Command::new(helm_bin().join("helm"))
+        .current_dir(root().join("fixtures/helm"))
+        .args(["template", "shop", "shop", "--values", "values-prod.yaml"])
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+        .current_dir(dir)
+        .args(["check", "-", "--isolated", "--format", "concise"])
+        .args(args)
+        .write_stdin(rendered.stdout)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn piped_helm_output_maps_to_the_chart_under_the_current_directory() {
+    let (report, code) = piped(&root().join("fixtures/helm"), &["-p", "image-tag"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.starts_with("shop/templates/deployment.yaml:22:16: error[image-tag]"),
+        "{report}"
+    );
+}
+
+#[test]
+fn piped_helm_output_of_a_chart_elsewhere_names_the_rendered_template() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (report, code) = piped(elsewhere.path(), &["-p", "image-tag"]);
+    assert_eq!(code, 1, "{report}");
+    // The rendered manifest's own line, under its `# Source:` name.
+    assert!(
+        report.starts_with("shop/templates/deployment.yaml:21:16: error[image-tag]"),
+        "{report}"
+    );
+}
