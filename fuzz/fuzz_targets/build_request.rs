@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         for document in load(text).documents {
-            for object in admit::objects::extract(&document).objects {
+            for object in admit::objects::extract(&document, &[]).objects {
                 objects.push(object.node.to_json());
             }
         }

@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         let json = document.root.to_json();
         let written = serde_json::to_value(&document.root).expect("a node serializes");
         assert_eq!(written, json, "Serialize for Node differs from to_json");
-        let _ = admit::objects::extract(document);
+        let _ = admit::objects::extract(document, &[]);
         for offset in [document.span.start, document.span.end] {
             positions.push((offset, file.location(offset)));
         }

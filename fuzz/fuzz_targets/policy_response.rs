@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let file = SourceFile::new("fuzz.yaml", MANIFEST);
     let loaded = load(MANIFEST);
     let document = &loaded.documents[0];
-    let extracted = admit::objects::extract(document);
+    let extracted = admit::objects::extract(document, &[]);
     let object = &extracted.objects[0];
     let name = Arc::new(ObjectName::of(object.node));
     for finding in from_response("fuzz", &file, object, &name, &response) {

@@ -53,12 +53,15 @@ pub(super) fn command(node: &Node, what: &str) -> ReadResult<Vec<String>> {
     Ok(words)
 }
 
+/// Each chart directory with its renderings.
+pub(super) type ChartRenderings = Vec<(PathBuf, Vec<RenderSpec>)>;
+
 /// `helm:`: the command, and each chart's renderings with paths resolved against
 /// `directory`.
 pub(super) fn helm(
     node: &Node,
     directory: &Path,
-) -> ReadResult<(Option<Vec<String>>, Vec<(PathBuf, Vec<RenderSpec>)>)> {
+) -> ReadResult<(Option<Vec<String>>, ChartRenderings)> {
     let mut command_words = None;
     let mut charts = Vec::new();
     for entry in reader::mapping(node, "helm", &HELM_KEYS)? {

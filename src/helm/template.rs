@@ -70,11 +70,19 @@ enum Kind {
     Other,
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern; the unit tests below compile and use each one"
+)]
 fn actions() -> &'static Regex {
     static ACTIONS: OnceLock<Regex> = OnceLock::new();
     ACTIONS.get_or_init(|| Regex::new(r"\{\{.*?\}\}").expect("a valid pattern"))
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern; the unit tests below compile and use each one"
+)]
 fn values_reference() -> &'static Regex {
     static REFERENCE: OnceLock<Regex> = OnceLock::new();
     REFERENCE.get_or_init(|| {
@@ -82,6 +90,10 @@ fn values_reference() -> &'static Regex {
     })
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern; the unit tests below compile and use each one"
+)]
 fn range_over_values() -> &'static Regex {
     static RANGE: OnceLock<Regex> = OnceLock::new();
     RANGE.get_or_init(|| {
@@ -90,6 +102,10 @@ fn range_over_values() -> &'static Regex {
     })
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern; the unit tests below compile and use each one"
+)]
 fn item_field() -> &'static Regex {
     static FIELD: OnceLock<Regex> = OnceLock::new();
     FIELD.get_or_init(|| {
