@@ -214,15 +214,17 @@ fn key_or_item(line: &str, indent: usize) -> Kind {
     }
 }
 
-/// The indentation a line's content stands at: a key's own column, or an item's dash.
+/// The indentation a line's content stands at: a key's own column, or an item's dash. A line
+/// of actions that write text has none: `indent`/`nindent` place its output, wherever the
+/// action itself is written (often in column 0).
 fn level(line: &Line) -> Option<usize> {
     match &line.kind {
         Kind::Key {
             at, item: false, ..
         } => Some(*at),
         Kind::Key { item: true, .. } | Kind::Item { .. } => Some(line.indent),
-        Kind::Other | Kind::Emits => Some(line.indent),
-        Kind::Silent => None,
+        Kind::Other => Some(line.indent),
+        Kind::Emits | Kind::Silent => None,
     }
 }
 
@@ -339,9 +341,25 @@ fn stopped(
     rest: &[String],
     text: &str,
 ) -> Hit {
-    let emitter = region
+    // The line that wrote the missing key: the one emitting `.Values.<key>`, else the only
+    // emitting line of the block; with several unrelated ones, none is blamed.
+    let emitters: Vec<usize> = region
         .clone()
-        .find(|&i| lines[i].kind == Kind::Emits)
+        .filter(|&i| lines[i].kind == Kind::Emits)
+        .collect();
+    let named = rest.first().and_then(|key| {
+        emitters.iter().copied().find(|&i| {
+            values_reference()
+                .captures_iter(&lines[i].text)
+                .filter_map(|c| c.get(1))
+                .any(|m| m.as_str().rsplit('.').next() == Some(key.as_str()))
+        })
+    });
+    let emitter = named
+        .or_else(|| match emitters.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        })
         .or_else(|| {
             // `key: {{ toYaml .Values.x | nindent 4 }}` writes the block on the key's line.
             found.filter(|&i| lines[i].text.contains("toYaml") || lines[i].text.contains("include"))
@@ -591,6 +609,29 @@ spec:
                 false,
                 vec!["securityContext.privileged".into()]
             )
+        );
+    }
+
+    #[test]
+    fn an_action_in_column_zero_neither_ends_a_block_nor_takes_the_blame_for_another_key() {
+        let template = "spec:\n  containers:\n    - name: app\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n      env:\n{{ toYaml .Values.env | indent 8 }}\n      resources:\n{{ toYaml .Values.resources | indent 8 }}\n";
+        let rendered = documents::load(
+            "spec:\n  containers:\n  - name: app\n    securityContext: {}\n    env: []\n    resources:\n      limits: {cpu: 1}\n",
+        )
+        .documents
+        .remove(0)
+        .root;
+        let tokens = documents::tokens("/spec/containers/0/resources/limits/memory").unwrap();
+        let hit = locate(template, &rendered, &tokens).unwrap();
+        let line = template[..hit.span.start].matches('\n').count() + 1;
+        assert_eq!(line, 9);
+        assert_eq!(
+            hit.values_paths,
+            [vec![
+                "resources".to_string(),
+                "limits".into(),
+                "memory".into()
+            ]]
         );
     }
 
