@@ -355,15 +355,14 @@ fn stopped(
                 .any(|m| m.as_str().rsplit('.').next() == Some(key.as_str()))
         })
     });
-    let emitter = named
-        .or_else(|| match emitters.as_slice() {
-            [only] => Some(*only),
-            _ => None,
-        })
-        .or_else(|| {
-            // `key: {{ toYaml .Values.x | nindent 4 }}` writes the block on the key's line.
-            found.filter(|&i| lines[i].text.contains("toYaml") || lines[i].text.contains("include"))
-        });
+    let only = match emitters.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
+    let emitter = named.or(only).or_else(|| {
+        // `key: {{ toYaml .Values.x | nindent 4 }}` writes the block on the key's line.
+        found.filter(|&i| lines[i].text.contains("toYaml") || lines[i].text.contains("include"))
+    });
     if let Some(i) = emitter {
         let line = &lines[i];
         let trimmed = line.text.trim_start();
