@@ -247,17 +247,19 @@ pub(super) fn finish(
         about_manifests(f) && f.severity == Severity::Note
     });
     // An object is known by its file, document and name: two objects of one document with the
-    // same name count once, the same whether their findings come fresh or from the cache.
+    // same name count once, the same whether their findings come fresh or from the cache. A
+    // rendered object's findings point into several files (a patch, a base, a kustomization):
+    // it is known by the rendering it came from and its name.
     let objects: HashSet<(&str, usize, &ObjectName)> = findings
         .iter()
         .filter(|f| f.is_active() && about_manifests(f))
         .filter_map(|f| {
             let location = f.location.as_ref()?;
-            Some((
-                location.file.name(),
-                location.document,
-                location.object.as_deref()?,
-            ))
+            let object = location.object.as_deref()?;
+            Some(match f.roots.first() {
+                Some(root) => (root.as_str(), usize::MAX, object),
+                None => (location.file.name(), location.document, object),
+            })
         })
         .collect();
     summary.objects_with_findings = objects.len();

@@ -299,3 +299,26 @@ fn a_comment_on_a_patch_line_silences_what_the_patch_caused() {
     // The rest still counts.
     assert_eq!(output.status.code(), Some(1), "{report:#}");
 }
+
+#[test]
+fn the_summary_counts_a_rendered_object_once_whatever_files_its_findings_point_into() {
+    require_kustomize();
+    let run = admit(&[
+        "check",
+        "fixtures/kustomize/overlays/prod",
+        "--isolated",
+        "--no-cache",
+        "-p",
+        "privileged",
+        "-p",
+        "default-namespace",
+    ]);
+    // web's findings point at its patch and at the kustomization; worker's at the
+    // kustomization: 3 findings, 2 objects, 1 rendering.
+    assert!(
+        run.summary()
+            .starts_with("Checked 0 files and 1 rendering, 2 objects, 2 policies (4 evaluations): 3 findings in 2 objects;"),
+        "{}",
+        run.summary()
+    );
+}
