@@ -736,6 +736,23 @@ fn map_finding(
                 .iter()
                 .filter_map(|path| values.locate(path))
                 .collect();
+            if !hit.exact {
+                // The template does not show the node; what Helm rendered does.
+                let mut rendered = at.to_json().to_string();
+                if rendered.len() > 200 {
+                    let cut = (0..=200).rev().find(|&i| rendered.is_char_boundary(i));
+                    rendered.truncate(cut.unwrap_or(0));
+                    rendered.push('…');
+                }
+                let shown = format!(
+                    "the template does not write this node out; Helm rendered {}: {rendered}",
+                    location.pointer.as_deref().unwrap_or("it")
+                );
+                finding.help = Some(match finding.help.take() {
+                    Some(help) => format!("{help}\n{shown}"),
+                    None => shown,
+                });
+            }
             match found.first().cloned() {
                 // The key was not written in the template (toYaml of a values block): the
                 // values node is the place to fix, the template line is how it got there.

@@ -167,6 +167,13 @@ fn every_finding_points_at_the_template_line_or_the_values_that_set_it() {
         "fixtures/helm/shop/templates/deployment.yaml"
     );
     assert_eq!(privileged["related"][0]["line"], 24);
+    // And what Helm rendered there, since the template does not show it.
+    assert!(
+        privileged["help"].as_str().unwrap().contains(
+            "Helm rendered /spec/template/spec/containers/0/securityContext/privileged: true"
+        ),
+        "{privileged:#}"
+    );
     // The values lines the image line uses are too: the repository in the chart's values,
     // the tag in production's.
     let tag = by_policy("image-tag", "deployment");
