@@ -90,7 +90,7 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 }
 
 /// `path` made absolute against the working directory, and normalized.
-fn absolute(path: &Path) -> PathBuf {
+pub fn absolute(path: &Path) -> PathBuf {
     if path.is_absolute() {
         normalize(path)
     } else {
@@ -98,20 +98,30 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
-/// Drop `.` and resolve `..` lexically, so `./deploy/../k8s/a.yaml` matches `k8s/**`.
+/// Drop `.` and resolve `..` lexically, so `./deploy/../k8s/a.yaml` matches `k8s/**`, without
+/// following symbolic links (Kustomize resolves `../base` the same way). A `..` with nothing
+/// before it to take off stays in a relative path and is dropped at the root; `""` becomes
+/// `.`.
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
-    let mut out = PathBuf::new();
+    let mut out: Vec<Component> = Vec::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(component),
+            },
             other => out.push(other),
         }
     }
-    out
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// Extensions read when walking a directory.

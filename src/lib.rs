@@ -11,6 +11,7 @@ pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod config;
 mod diagnostics;
+pub mod digest;
 pub mod documents;
 pub mod findings;
 pub mod helm;

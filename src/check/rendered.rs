@@ -187,22 +187,16 @@ fn piped_input(
         });
         return (input, root);
     }
-    let mut text = String::new();
     let mut objects = Vec::new();
     for manifest in manifests {
         let file = SourceFile::new(manifest.source.clone(), manifest.text.clone());
         for document in documents::load(&manifest.text).documents {
-            if !objects.is_empty() {
-                text.push_str("---\n");
-            }
-            text.push_str(&document.root.to_json().to_string());
-            text.push('\n');
             objects.push((document.root, Source::Manifest(file.clone())));
         }
     }
     let input = Input {
         name: format!("{name} (helm template)"),
-        origin: Origin::Piped(Arc::from(text)),
+        origin: Origin::Piped(Arc::from(json_stream(&objects))),
     };
     (
         input,
@@ -388,7 +382,6 @@ fn helm_input(
             })
             .clone()
     };
-    let mut text = String::new();
     let mut objects = Vec::new();
     for manifest in manifests {
         let template = helm::chart::source_file(chart, &manifest.source)
@@ -419,11 +412,6 @@ fn helm_input(
             });
         }
         for document in loaded.documents {
-            if !objects.is_empty() {
-                text.push_str("---\n");
-            }
-            text.push_str(&document.root.to_json().to_string());
-            text.push('\n');
             objects.push((
                 document.root,
                 Source::Helm {
@@ -437,7 +425,7 @@ fn helm_input(
         name: format!("{name} (helm template)"),
         origin: Origin::Rendered {
             root: chart.dir.join(format!("{}.helm", spec.name)),
-            text: Arc::from(text),
+            text: Arc::from(json_stream(&objects)),
         },
     };
     (
@@ -447,6 +435,20 @@ fn helm_input(
             objects,
         },
     )
+}
+
+/// The text that carries rendered objects into the check: each object as one JSON document,
+/// in order, so that a finding's document index is the object's index.
+fn json_stream(objects: &[(Node, Source)]) -> String {
+    let mut text = String::new();
+    for (index, (object, _)) in objects.iter().enumerate() {
+        if index > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&object.to_json().to_string());
+        text.push('\n');
+    }
+    text
 }
 
 /// Render `root`, or take its rendering from the cache when nothing it reads changed.
@@ -480,15 +482,9 @@ fn is_in(input: &Input, files: &BTreeSet<PathBuf>) -> bool {
 /// Kustomize's annotations.
 fn rendered_input(root: &Path, output: &render::Rendered) -> (Input, RenderedRoot) {
     let loaded = documents::load(&output.yaml);
-    let mut text = String::with_capacity(output.yaml.len());
     let mut objects = Vec::with_capacity(loaded.documents.len());
     for mut document in loaded.documents {
         let provenance = crate::kustomize::origin::take(&mut document.root, &output.wrapper);
-        if !objects.is_empty() {
-            text.push_str("---\n");
-        }
-        text.push_str(&document.root.to_json().to_string());
-        text.push('\n');
         objects.push((document.root, Source::Kustomize(provenance)));
     }
     let root_name = root.display().to_string();
@@ -496,7 +492,7 @@ fn rendered_input(root: &Path, output: &render::Rendered) -> (Input, RenderedRoo
         name: format!("{root_name} (kustomize build)"),
         origin: Origin::Rendered {
             root: root.to_path_buf(),
-            text: Arc::from(text),
+            text: Arc::from(json_stream(&objects)),
         },
     };
     (
@@ -668,20 +664,19 @@ fn map_finding(
     let pointer = location.pointer.as_deref().unwrap_or("/metadata/name");
     match source {
         Source::Manifest(file) => {
+            // The object was loaded from this manifest's text: its spans index it.
+            let located = object.locate(pointer);
+            let collection = matches!(
+                located.node.value,
+                documents::Value::Mapping(_) | documents::Value::Sequence(_)
+            );
+            location.span = match (collection, located.key_span) {
+                (true, Some(key)) => key,
+                _ => located.node.span,
+            };
             let key = format!("{}#{}", file.name(), location.document);
-            if let Some(document) = documents::load(file.text()).documents.into_iter().next() {
-                let located = document.root.locate(pointer);
-                let collection = matches!(
-                    located.node.value,
-                    documents::Value::Mapping(_) | documents::Value::Sequence(_)
-                );
-                location.span = match (collection, located.key_span) {
-                    (true, Some(key)) => key,
-                    _ => located.node.span,
-                };
-                location.file = file.clone();
-                location.document = 0;
-            }
+            location.file = file.clone();
+            location.document = 0;
             key
         }
         Source::Kustomize(provenance) => {
@@ -704,22 +699,11 @@ fn map_finding(
             let Some(file) = file else {
                 return key;
             };
-            let mut tokens = documents::tokens(pointer).unwrap_or_default();
-            let mut depth = 0;
-            let mut at = object;
-            for token in &tokens {
-                let next = match &at.value {
-                    documents::Value::Mapping(_) => at.get(token),
-                    documents::Value::Sequence(items) => {
-                        documents::token_index(token).and_then(|i| items.get(i))
-                    }
-                    _ => None,
-                };
-                let Some(next) = next else { break };
-                at = next;
-                depth += 1;
-            }
-            tokens.truncate(depth);
+            // A pointer past the end of the object (a missing field) stands for its nearest
+            // existing ancestor, as in plain files.
+            let located = object.locate(pointer);
+            let at = located.node;
+            let tokens = documents::tokens(&located.pointer).unwrap_or_default();
             let Some(hit) = helm::template::locate(file.text(), object, &tokens) else {
                 return key;
             };

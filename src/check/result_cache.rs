@@ -35,6 +35,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::digest::hex;
+
 use super::file_check::{FileResult, Tally};
 use super::outcome::SetApart;
 use super::policy_set::Policy;
@@ -89,10 +91,6 @@ pub(crate) fn run_fingerprint(
         field(&mut hasher, &fingerprint);
     }
     hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the cache knows about one file's content: the CRDs it defines (so the catalog can be

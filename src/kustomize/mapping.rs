@@ -125,10 +125,9 @@ impl<'t> Sources<'t> {
 
     /// Where the node at `pointer` of the rendered object `rendered` was written.
     pub fn map(&self, rendered: &Node, pointer: &str, provenance: &Provenance) -> Option<Mapped> {
-        let mut tokens = documents::tokens(pointer).unwrap_or_default();
         // A pointer past the end of the rendered object (a missing field) is mapped as its
         // nearest existing ancestor, as findings in plain files are.
-        tokens.truncate(follow(rendered, rendered, &tokens).depth);
+        let tokens = documents::tokens(&rendered.locate(pointer).pointer).unwrap_or_default();
         let mut best = self.origin_claim(rendered, &tokens, provenance);
         for file in &provenance.transformed_by {
             let Some(kustomization) = self.kustomization(file) else {
@@ -593,26 +592,23 @@ fn identifying(tokens: &[String]) -> bool {
 
 /// Whether `node` (a patch's) holds the scalar that the rendered object has at `tokens`.
 fn sets_rendered(node: &Node, rendered: &Node, tokens: &[String]) -> bool {
-    let mut at = rendered;
-    for token in tokens {
-        let next = match &at.value {
-            Value::Mapping(_) => at.get(token),
-            Value::Sequence(items) => token_index(token).and_then(|i| items.get(i)),
-            _ => None,
-        };
-        let Some(next) = next else { return false };
-        at = next;
-    }
-    !matches!(node.value, Value::Mapping(_) | Value::Sequence(_)) && node.value == at.value
+    !matches!(node.value, Value::Mapping(_) | Value::Sequence(_))
+        && rendered
+            .pointer(&pointer_of(tokens))
+            .is_some_and(|at| node.value == at.value)
+}
+
+/// The JSON Pointer of `tokens`.
+fn pointer_of(tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .map(|t| format!("/{}", documents::escape_pointer_token(t)))
+        .collect()
 }
 
 /// The rendered string at `tokens`, when it is one.
 fn leaf<'r>(rendered: &'r Node, tokens: &[String]) -> Option<&'r str> {
-    let pointer: String = tokens
-        .iter()
-        .map(|t| format!("/{}", documents::escape_pointer_token(t)))
-        .collect();
-    rendered.pointer(&pointer).and_then(Node::as_str)
+    rendered.pointer(&pointer_of(tokens)).and_then(Node::as_str)
 }
 
 /// A JSON 6902 operation's claim: an `add` or `replace` whose path leads to (or into) the
@@ -637,10 +633,7 @@ fn json6902_claim(
     {
         return None;
     }
-    let at_path: String = tokens[..path.len()]
-        .iter()
-        .map(|t| format!("/{}", documents::escape_pointer_token(t)))
-        .collect();
+    let at_path = pointer_of(&tokens[..path.len()]);
     let rendered_at = rendered.pointer(&at_path)?;
     let rest = &tokens[path.len()..];
     let reached = follow(rendered_at, &value.value, rest);

@@ -1,30 +1,9 @@
 //! Paths as Kustomize names them: lexically, relative to a kustomization's directory, without
-//! following symbolic links (Kustomize itself resolves `../base` the same way).
+//! following symbolic links (the normalization is the one inputs use).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-/// `path` with `.` dropped and each `..` taking off the component before it, where there is
-/// one; a leading `..` stays. `""` becomes `.`.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(component),
-            },
-            other => out.push(other),
-        }
-    }
-    if out.is_empty() {
-        return PathBuf::from(".");
-    }
-    out.iter().collect()
-}
+pub use crate::inputs::{absolute, normalize};
 
 /// The path that leads from the directory `from` to `to`; both absolute and normalized.
 pub fn relative(from: &Path, to: &Path) -> PathBuf {
@@ -42,15 +21,6 @@ pub fn relative(from: &Path, to: &Path) -> PathBuf {
         out.push(".");
     }
     out
-}
-
-/// `path` made absolute against the current directory, lexically.
-pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        return normalize(path);
-    }
-    let base = std::env::current_dir().unwrap_or_default();
-    normalize(&base.join(path))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::kustomization::is_remote;
 use super::paths::absolute;
 use super::render::{Rendered, Renderer};
 use super::tree::Tree;
+use crate::digest::hex;
 
 /// Where renderings are kept: `renders/` under admit's cache directory.
 #[derive(Debug, Clone)]
@@ -110,13 +111,6 @@ fn stat_line(text: &mut String, path: &Path) -> Option<()> {
         modified.as_nanos()
     )
     .ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::digest::hex;
 use wasmtime::{Engine, Module};
 
 /// Bumped when the entry layout changes.
@@ -82,10 +84,6 @@ impl Hasher for DigestHasher {
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read_entry(engine: &Engine, path: &Path) -> Option<Module> {
