@@ -55,12 +55,23 @@ enum Command {
     Run(Box<RunArgs>),
     /// Show a policy's metadata, execution mode, rules, imports and protocol version.
     Inspect {
-        /// A Kubewarden module (.wasm) or a built-in id.
+        /// A Kubewarden module (.wasm), a registry:// or https:// reference, or a built-in id.
         policy: String,
         /// `human` or `json`.
         #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
         format: InspectFormat,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
+    /// Pin every registry:// and https:// module admit.yaml names in admit.lock, by digest.
+    ///
+    /// admit.lock lives beside admit.yaml; commit it. A reference already locked keeps its
+    /// digest whatever its tag points at now, until `--update` moves it. Entries admit.yaml no
+    /// longer names are removed.
+    Lock(LockArgs),
+    /// Download modules into admit's store ahead of an offline run: the references given,
+    /// else everything admit.lock pins and admit.yaml names.
+    Pull(PullArgs),
     /// Embed Kubewarden metadata in a module, as `kwctl annotate`.
     Annotate(AnnotateArgs),
     /// Write a commented starter admit.yaml and print the pre-commit snippet.
@@ -74,6 +85,48 @@ enum Command {
     },
 }
 
+/// How modules named by reference are fetched.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegistryArgs {
+    /// Never use the network: modules come from admit's store (or kwctl's) alone, and a missing
+    /// one is an error naming it. Also ADMIT_OFFLINE=1.
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Refuse a registry:// or https:// reference admit.lock does not pin, instead of locking
+    /// it (for CI, as `cargo --locked`).
+    #[arg(long)]
+    pub(crate) locked: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LockArgs {
+    /// Re-resolve tags and pin what they point at now: every reference, or those given.
+    #[arg(long)]
+    pub(crate) update: bool,
+    /// References to update (as admit.yaml writes them); only with --update.
+    #[arg(value_name = "REF", requires = "update")]
+    pub(crate) references: Vec<String>,
+    /// Use this configuration file instead of looking for admit.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// admit's cache directory, where the module store is [default: as `check`].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// registry:// or https:// references; none: everything admit.lock and admit.yaml name.
+    #[arg(value_name = "REF")]
+    pub(crate) references: Vec<String>,
+    /// Use this configuration file instead of looking for admit.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// admit's cache directory, where the module store is [default: as `check`].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     /// Files or directories to check; `-` reads standard input. Directories are walked
@@ -81,9 +134,10 @@ pub(crate) struct CheckArgs {
     #[arg(default_value = ".")]
     pub(crate) paths: Vec<PathBuf>,
 
-    /// A policy to run: a Kubewarden module (.wasm), a built-in id, or a preset (baseline,
-    /// restricted, recommended); repeat for several. Default: recommended.
-    #[arg(short, long = "policy", value_name = "FILE|ID|PRESET")]
+    /// A policy to run: a Kubewarden module (.wasm), a registry:// or https:// reference, a
+    /// built-in id, or a preset (baseline, restricted, recommended); repeat for several.
+    /// Default: recommended.
+    #[arg(short, long = "policy", value_name = "FILE|REF|ID|PRESET")]
     pub(crate) policies: Vec<String>,
 
     /// Settings for the policy: a JSON object, or a YAML or JSON file. Only with one --policy.
@@ -176,12 +230,15 @@ pub(crate) struct CheckArgs {
     /// object and path left unchecked (other tools' configurations, broken links).
     #[arg(short, long)]
     pub(crate) verbose: bool,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["request_path", "manifest"])))]
 pub(crate) struct RunArgs {
-    /// A Kubewarden module (.wasm) or a built-in id.
+    /// A Kubewarden module (.wasm), a registry:// or https:// reference, or a built-in id.
     pub(crate) policy: String,
     /// The request: an AdmissionReview or an AdmissionRequest (for raw policies, any
     /// document), JSON or YAML; `-` reads standard input.
@@ -213,6 +270,8 @@ pub(crate) struct RunArgs {
     /// Print what the policy logs to standard error.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -276,9 +335,14 @@ pub fn main() -> ExitCode {
         }
         Command::Explain { id } => commands::explain::explain(&id),
         Command::Init { directory, force } => commands::init::init(&directory, force),
-        Command::Inspect { policy, format } => {
-            commands::inspect::inspect(&policy, format == InspectFormat::Json).map(|()| 0)
-        }
+        Command::Inspect {
+            policy,
+            format,
+            registry,
+        } => commands::inspect::inspect(&policy, format == InspectFormat::Json, &registry)
+            .map(|()| 0),
+        Command::Lock(args) => commands::registry::lock(args),
+        Command::Pull(args) => commands::registry::pull(args),
         Command::Annotate(args) => commands::annotate::annotate(
             &args.input,
             &args.metadata_path,

@@ -19,6 +19,7 @@ pub mod inputs;
 pub mod kustomize;
 pub mod objects;
 pub mod policies;
+pub(crate) mod registry;
 pub(crate) mod reports;
 pub mod requests;
 pub mod source;

@@ -261,7 +261,7 @@ impl<'o> Policy<'o> {
         };
         let help = match &self.spec.source {
             PolicySource::Builtin(builtin) => Some(builtin.docs.to_string()),
-            PolicySource::File(_) => None,
+            PolicySource::File(_) | PolicySource::Remote(_) => None,
         };
         PolicyInfo {
             id: self.id.clone(),
@@ -299,11 +299,33 @@ pub(crate) fn load<'o>(specs: &'o [PolicySpec], errors: &mut Vec<Finding>) -> Ve
         .filter_map(|spec| match read(spec) {
             Ok(policy) => Some(policy),
             Err(error) => {
-                errors.push(Finding::new(
+                let finding = Finding::new(
                     FindingKind::Error,
                     spec.id.clone().unwrap_or_else(|| spec.source.name()),
                     format!("cannot load policy: {error}"),
-                ));
+                );
+                let finding = match &error {
+                    PolicyLoadError::Unavailable {
+                        help: Some(help), ..
+                    } => finding.with_help(help.clone()),
+                    _ => finding,
+                };
+                // A module named by reference in a file: the error points at the reference.
+                let named_at = match &spec.source {
+                    PolicySource::Remote(remote) => remote.named_at.as_ref(),
+                    _ => None,
+                };
+                errors.push(match named_at {
+                    Some((file, span)) => finding.at(SourceRef {
+                        file: file.clone(),
+                        span: *span,
+                        document: 0,
+                        pointer: None,
+                        label: "this module".into(),
+                        object: None,
+                    }),
+                    None => finding,
+                });
                 None
             }
         })
@@ -332,6 +354,31 @@ fn read(spec: &PolicySpec) -> Result<Policy<'_>, PolicyLoadError> {
                 Cow::Owned(bytes),
                 path.display().to_string(),
                 stem,
+                metadata,
+            )
+        }
+        PolicySource::Remote(remote) => {
+            let module = match &remote.fetched {
+                Some(Ok(module)) => module,
+                Some(Err(error)) => {
+                    return Err(PolicyLoadError::Unavailable {
+                        message: error.message.clone(),
+                        help: error.help.clone(),
+                    });
+                }
+                None => {
+                    return Err(PolicyLoadError::Unavailable {
+                        message: "never fetched".to_string(),
+                        help: None,
+                    });
+                }
+            };
+            let bytes = module.bytes.as_ref().clone();
+            let metadata = read_metadata(&bytes).map_err(PolicyLoadError::Invalid)?;
+            (
+                Cow::Owned(bytes),
+                remote.reference.written().to_string(),
+                remote.reference.fallback_id(),
                 metadata,
             )
         }

@@ -43,8 +43,12 @@ pub(crate) struct Inspection {
 }
 
 /// Inspect `policy` and print the result, as text or (`json`) one JSON document.
-pub(crate) fn inspect(policy: &str, json: bool) -> miette::Result<()> {
-    let module = PolicyModule::read(policy)?;
+pub(crate) fn inspect(
+    policy: &str,
+    json: bool,
+    registry: &crate::cli::RegistryArgs,
+) -> miette::Result<()> {
+    let module = PolicyModule::read(policy, registry)?;
     let inspection = examine(&module)?;
     let mut out = std::io::stdout().lock();
     if json {

@@ -6,6 +6,7 @@ pub(crate) mod explain;
 pub(crate) mod init;
 pub(crate) mod inspect;
 pub(crate) mod policies;
+pub(crate) mod registry;
 mod response;
 pub(crate) mod run;
 mod settings;

@@ -50,6 +50,8 @@ struct RunOptions {
     limits: Limits,
     /// Print what the policy logs to standard error.
     verbose: bool,
+    /// How a referenced module is fetched.
+    registry: crate::cli::RegistryArgs,
 }
 
 impl RunOptions {
@@ -76,6 +78,7 @@ impl RunOptions {
             raw: args.raw,
             limits,
             verbose: args.verbose,
+            registry: args.registry,
         })
     }
 }
@@ -84,7 +87,7 @@ impl RunOptions {
 /// denied; `Err` when nothing could be evaluated (exit code 1, as kwctl).
 pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
     let options = &RunOptions::from_args(args)?;
-    let module = PolicyModule::read(&options.policy)?;
+    let module = PolicyModule::read(&options.policy, &options.registry)?;
     let runtime = PolicyRuntime::new(
         options.limits,
         ModuleCache::default_dir().map(ModuleCache::new),

@@ -1,11 +1,14 @@
-//! A policy named on the command line: a module path, or a built-in id.
+//! A policy named on the command line: a module path, a registry:// or https:// reference, or
+//! a built-in id.
 
 use std::path::Path;
 
 use miette::miette;
 
+use crate::cli::RegistryArgs;
 use crate::policies::Builtin;
 use crate::policies::builtin::BUILTINS;
+use crate::registry::ModuleRef;
 
 /// A policy module's bytes and where they came from.
 #[derive(Debug)]
@@ -19,8 +22,12 @@ pub(crate) struct PolicyModule {
 }
 
 impl PolicyModule {
-    /// Read `name`: an existing file, else a built-in id.
-    pub(crate) fn read(name: &str) -> miette::Result<Self> {
+    /// Read `name`: a reference (fetched through the lockfile and store of the admit.yaml
+    /// governing the current directory), an existing file, else a built-in id.
+    pub(crate) fn read(name: &str, registry: &RegistryArgs) -> miette::Result<Self> {
+        if ModuleRef::is_remote(name) {
+            return Self::fetch(name, registry);
+        }
         let path = Path::new(name);
         if path.is_file() {
             let bytes =
@@ -55,5 +62,24 @@ impl PolicyModule {
                 },
             ),
         }
+    }
+}
+
+impl PolicyModule {
+    fn fetch(name: &str, flags: &RegistryArgs) -> miette::Result<Self> {
+        let reference = ModuleRef::parse(name).map_err(|e| miette!("{e}"))?;
+        let config = crate::config::discover(Path::new("."))
+            .map(|path| crate::config::load(&path).map_err(miette::Report::new_boxed))
+            .transpose()?;
+        let mut session = super::registry::session(config.as_ref(), flags, None)?;
+        let module = session
+            .module(&reference)
+            .map_err(|error| super::registry::report(&reference, error))?;
+        super::registry::finish(&mut session)?;
+        Ok(PolicyModule {
+            bytes: module.bytes.as_ref().clone(),
+            origin: reference.written().to_string(),
+            fallback_id: reference.fallback_id(),
+        })
     }
 }

@@ -8,9 +8,8 @@
 //! `kubernetes.io/metadata.name` label offline; any other label is refused with a pointer to
 //! `match.namespaces`, rather than silently applying the policy everywhere.
 //!
-//! Modules: a path (relative to the file) or `file://` URL is read directly. `registry://` and
-//! `https://` modules are looked up in kwctl's policy store (`kwctl pull` puts them there), since
-//! admit never fetches anything itself.
+//! Modules: a path (relative to the file) or `file://` URL is read directly; `registry://` and
+//! `https://` modules are fetched through `crate::registry` (locked, stored, verified).
 
 use std::path::{Path, PathBuf};
 
@@ -44,8 +43,15 @@ pub(crate) fn read_admission_policies(path: &Path) -> Result<Vec<PolicySpec>, Fi
             let span = spec_node
                 .and_then(|s| s.get("settings").or_else(|| s.get("module")))
                 .map_or(document.root.span, |n| n.span);
+            let mut source = spec.source.clone();
+            if let (PolicySource::Remote(remote), Some(module)) =
+                (&mut source, spec_node.and_then(|s| s.get("module")))
+            {
+                remote.named_at(&file, module.span);
+            }
             PolicySpec {
                 declared_at: Some((file.clone(), span)),
+                source,
                 ..spec
             }
         }));
@@ -142,31 +148,12 @@ fn policy(root: &Node, directory: &Path) -> ReadResult<Option<PolicySpec>> {
 
 fn module_source(node: &Node, directory: &Path) -> ReadResult<PolicySource> {
     let uri = reader::string(node, "spec.module")?;
-    let path = if let Some(path) = uri.strip_prefix("file://") {
-        PathBuf::from(path)
-    } else if let Some((scheme, rest)) = uri.split_once("://") {
-        let store = kwctl_store().ok_or_else(|| {
-            Problem::new(
-                node.span,
-                "cannot find kwctl's policy store (no home directory)",
-            )
-        })?;
-        let stored = store.join(scheme).join(rest);
-        if !stored.is_file() {
-            return Err(Problem::new(
-                node.span,
-                format!(
-                    "{uri} is not in kwctl's policy store ({}); admit never downloads",
-                    stored.display()
-                ),
-            )
-            .help(format!(
-                "run `kwctl pull {uri}` once, or point spec.module at a local .wasm file"
-            )));
-        }
-        stored
-    } else {
-        directory.join(uri)
+    if crate::registry::ModuleRef::is_remote(uri) {
+        return PolicySource::remote(uri).map_err(|e| Problem::new(node.span, e));
+    }
+    let path = match uri.strip_prefix("file://") {
+        Some(path) => PathBuf::from(path),
+        None => directory.join(uri),
     };
     if !path.is_file() {
         return Err(
@@ -175,15 +162,6 @@ fn module_source(node: &Node, directory: &Path) -> ReadResult<PolicySource> {
         );
     }
     Ok(PolicySource::File(path))
-}
-
-/// kwctl's store: `$XDG_CACHE_HOME/kubewarden/store`, else `~/.cache/kubewarden/store`.
-fn kwctl_store() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(cache.join("kubewarden").join("store"))
 }
 
 fn rules(node: &Node) -> ReadResult<Vec<Rule>> {

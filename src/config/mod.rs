@@ -7,6 +7,7 @@
 
 mod admission_policies;
 pub(crate) mod reader;
+mod registry;
 mod rendering;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ use reader::{Problem, ReadResult};
 /// File names a configuration may have, in the order they are looked for.
 pub(crate) const CONFIG_NAMES: [&str; 2] = crate::inputs::CONFIG_FILE_NAMES;
 
-const TOP_KEYS: [&str; 13] = [
+const TOP_KEYS: [&str; 15] = [
     "include",
     "exclude",
     "fail-on",
@@ -47,6 +48,8 @@ const TOP_KEYS: [&str; 13] = [
     "render",
     "kustomize",
     "helm",
+    "registry",
+    "verify",
 ];
 const POLICY_KEYS: [&str; 10] = [
     "preset",
@@ -95,6 +98,12 @@ pub(crate) struct Config {
     pub(crate) helm: Option<Vec<String>>,
     /// How each chart is rendered, by its directory.
     pub(crate) charts: Vec<(PathBuf, Vec<crate::helm::RenderSpec>)>,
+    /// The directory the file is in: its `admit.lock` lives there.
+    pub(crate) directory: PathBuf,
+    /// How registries are reached (`registry:`).
+    pub(crate) registry: registry::RegistrySettings,
+    /// The keys registry modules must be signed with (`verify:`).
+    pub(crate) verify: Option<crate::registry::VerifyConfig>,
 }
 
 /// The configuration that governs `path`: the nearest `admit.yaml` or `.admit.yaml` in its
@@ -159,6 +168,9 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
         kustomize: None,
         helm: None,
         charts: Vec::new(),
+        directory: directory.clone(),
+        registry: registry::RegistrySettings::default(),
+        verify: None,
     };
     let root = match documents.as_slice() {
         [] => return Ok(config),
@@ -190,6 +202,8 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
                 "render" => config.render = Some(rendering::render(node)?),
                 "kustomize" => config.kustomize = Some(rendering::command(node, "kustomize")?),
                 "helm" => (config.helm, config.charts) = rendering::helm(node, &directory)?,
+                "registry" => config.registry = registry::registry(node, &directory)?,
+                "verify" => config.verify = Some(registry::verify(node, &directory)?),
                 "policies" => config.policies = Some(Vec::new()),
                 _ => {}
             }
@@ -465,6 +479,9 @@ fn policy_entry(
                 })?;
                 vec![PolicySource::Builtin(builtin)]
             }
+            _ if crate::registry::ModuleRef::is_remote(text) => {
+                vec![PolicySource::remote(text).map_err(|e| Problem::new(value.span, e))?]
+            }
             _ => {
                 let path = directory.join(text);
                 if !path.is_file() {
@@ -480,6 +497,12 @@ fn policy_entry(
         let declared = item.get("settings").map_or(value.span, |s| s.span);
         Ok(sources
             .into_iter()
+            .map(|mut source| {
+                if let PolicySource::Remote(remote) = &mut source {
+                    remote.named_at(file, value.span);
+                }
+                source
+            })
             .map(|source| PolicySpec {
                 id: name.clone(),
                 severity,

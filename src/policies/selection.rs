@@ -1,8 +1,10 @@
-//! What `--policy NAME` means: a `.wasm` file, a built-in id, or a preset of built-ins.
+//! What `--policy NAME` means: a `.wasm` file, a built-in id, a preset of built-ins, or a
+//! `registry://` or `https://` reference to a module admit downloads.
 
 use std::path::{Path, PathBuf};
 
 use super::builtin::{BUILTINS, Builtin, PRESETS};
+use crate::registry::{ModuleRef, RemoteSource};
 
 /// Where a policy's module comes from.
 #[derive(Debug, Clone)]
@@ -11,6 +13,8 @@ pub enum PolicySource {
     File(PathBuf),
     /// A module embedded in admit.
     Builtin(&'static Builtin),
+    /// A module named by reference, fetched before the run (`crate::registry::prepare`).
+    Remote(Box<RemoteSource>),
 }
 
 impl PolicySource {
@@ -19,13 +23,30 @@ impl PolicySource {
         match self {
             PolicySource::File(path) => path.display().to_string(),
             PolicySource::Builtin(builtin) => builtin.id.to_string(),
+            PolicySource::Remote(remote) => remote.reference.written().to_string(),
         }
+    }
+
+    /// The source for a `registry://` or `https://` reference.
+    pub fn remote(name: &str) -> Result<PolicySource, String> {
+        let reference = ModuleRef::parse(name).map_err(|e| e.to_string())?;
+        Ok(PolicySource::Remote(Box::new(RemoteSource {
+            reference,
+            fetched: None,
+            named_at: None,
+        })))
+    }
+
+    /// Whether the module is the user's (a file or a reference) rather than a built-in.
+    pub fn is_module(&self) -> bool {
+        !matches!(self, PolicySource::Builtin(_))
     }
 
     fn same_as(&self, other: &PolicySource) -> bool {
         match (self, other) {
             (PolicySource::File(a), PolicySource::File(b)) => a == b,
             (PolicySource::Builtin(a), PolicySource::Builtin(b)) => a.id == b.id,
+            (PolicySource::Remote(a), PolicySource::Remote(b)) => a.reference == b.reference,
             _ => false,
         }
     }
@@ -50,6 +71,9 @@ pub fn select(names: &[String]) -> Result<Vec<PolicySource>, String> {
 }
 
 fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
+    if ModuleRef::is_remote(name) {
+        return Ok(vec![PolicySource::remote(name)?]);
+    }
     let path = Path::new(name);
     if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
         return Ok(vec![PolicySource::File(path.to_path_buf())]);
@@ -62,13 +86,14 @@ fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
     }
     if let Some(close) = did_you_mean(name) {
         return Err(format!(
-            "unknown policy `{name}`; did you mean `{close}`? It is not a .wasm file, a preset or \
-             a built-in id (`admit policies` lists them)"
+            "unknown policy `{name}`; did you mean `{close}`? It is not a .wasm file, a \
+             registry:// or https:// reference, a preset or a built-in id (`admit policies` \
+             lists them)"
         ));
     }
     let ids: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
     Err(format!(
-        "unknown policy `{name}`: not a .wasm file, a preset ({}) or a built-in id ({}); `admit policies` lists them",
+        "unknown policy `{name}`: not a .wasm file, a registry:// or https:// reference, a preset ({}) or a built-in id ({}); `admit policies` lists them",
         PRESETS.join(", "),
         ids.join(", ")
     ))

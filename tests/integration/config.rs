@@ -300,13 +300,17 @@ spec:
     assert_eq!(active(&report).len(), 2);
     std::fs::write(
         repo.path().join("policies.yaml"),
-        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {name: x}\nspec:\n  module: registry://ghcr.io/kubewarden/policies/pod-privileged:v0.0.0-missing\n",
+        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {name: x}\nspec:\n  module: registry://ghcr.io/Kubewarden/policies/pod-privileged:v1\n",
     )
     .expect("written");
     let run = admit_in(repo.path(), &["check", "pod.yaml"], None);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("policies.yaml:5:11"), "{}", run.stderr);
-    assert!(run.stderr.contains("kwctl pull"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a repository is lower-case"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -779,12 +783,18 @@ fn every_example_of_the_starter_loads_once_uncommented() {
         ),
     )
     .unwrap();
+    // The registry example runs offline from kwctl's store, where `kwctl pull` would put it.
+    let kwctl_cache = repo.path().join("xdg-cache");
+    let pulled = kwctl_cache
+        .join("kubewarden/store/registry/ghcr.io/kubewarden/policies/pod-privileged:v0.3.2");
+    std::fs::create_dir_all(pulled.parent().unwrap()).unwrap();
+    std::fs::copy(support::policy("noop"), &pulled).unwrap();
     assert_eq!(admit_in(repo.path(), &["init"], None).code, 0);
     let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
     let blocks = commented_examples(&starter);
     // include, skip-kinds and known-kinds, disable, except, image-registries, the module,
-    // policies-from, output.
-    assert_eq!(blocks.len(), 8, "{blocks:?}\n{starter}");
+    // the registry module, policies-from, output.
+    assert_eq!(blocks.len(), 9, "{blocks:?}\n{starter}");
     let lines: Vec<&str> = starter.lines().collect();
     for block in blocks {
         let text: String = lines
@@ -801,10 +811,14 @@ fn every_example_of_the_starter_loads_once_uncommented() {
             .collect();
         let config = repo.path().join("uncommented.yaml");
         std::fs::write(&config, &text).expect("written");
-        let run = admit_in(
+        let run = support::admit_env(
             repo.path(),
             &["check", "--config", "uncommented.yaml", "deploy/pod.yaml"],
             None,
+            &[
+                ("XDG_CACHE_HOME", &kwctl_cache),
+                ("ADMIT_OFFLINE", std::path::Path::new("1")),
+            ],
         );
         let shown: Vec<&str> = lines[block.clone()].to_vec();
         assert!(
@@ -824,12 +838,16 @@ fn the_schema_accepts_the_starter_and_knows_every_choice() {
     )
     .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let repo = repository(&[]);
+    let (_, public_key) = support::registry::key_pair("schema test");
+    let repo = repository(&[
+        ("sources.yaml", "insecure_sources: []\n"),
+        ("cosign.pub", &public_key),
+    ]);
     admit_in(repo.path(), &["init"], None);
     let starter = std::fs::read_to_string(repo.path().join("admit.yaml")).expect("written");
     let module = support::policy("require-labels");
     let everything = format!(
-        "include: [deploy]\nexclude: \"**/generated/**\"\nfail-on: warning\npolicy-timeout: 1.5\npolicies:\n  - preset: recommended\n    except: [resources]\n    severity: warning\n  - id: image-registries\n    settings: {{allowed: [registry.example.com]}}\n  - module: {module}\n    name: team-labels\n    settings: {{labels: [team]}}\n    severity: warning\n    match:\n      kinds: [Deployment, apps/StatefulSet]\n      namespaces: shop\n      labels: {{matchLabels: {{tier: web}}, matchExpressions: [{{key: legacy, operator: DoesNotExist}}]}}\noutput:\n  - human\n  - {{format: sarif, file: admit.sarif}}\n"
+        "include: [deploy]\nexclude: \"**/generated/**\"\nfail-on: warning\npolicy-timeout: 1.5\npolicies:\n  - preset: recommended\n    except: [resources]\n    severity: warning\n  - id: image-registries\n    settings: {{allowed: [registry.example.com]}}\n  - module: {module}\n    name: team-labels\n    settings: {{labels: [team]}}\n    severity: warning\n    match:\n      kinds: [Deployment, apps/StatefulSet]\n      namespaces: shop\n      labels: {{matchLabels: {{tier: web}}, matchExpressions: [{{key: legacy, operator: DoesNotExist}}]}}\noutput:\n  - human\n  - {{format: sarif, file: admit.sarif}}\nregistry:\n  sources: sources.yaml\n  timeout: 10\nverify:\n  keys: [cosign.pub]\n  annotations: {{env: prod}}\n"
     );
     for text in [starter.as_str(), everything.as_str()] {
         let value = yaml_to_json(text);

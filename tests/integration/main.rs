@@ -24,6 +24,7 @@ mod modes;
 mod opa;
 mod outputs;
 mod pre_commit;
+mod registry;
 mod requests;
 mod result_cache;
 mod run;

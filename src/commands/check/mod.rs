@@ -14,7 +14,7 @@ use miette::{IntoDiagnostic, miette};
 
 use crate::check::{self, CheckOptions, CheckOutcome, PolicySpec};
 use crate::cli::CheckArgs;
-use crate::commands::policy_timeout;
+use crate::commands::{self, policy_timeout};
 use crate::config::Config;
 use crate::inputs::{Selection, pattern_globs};
 use crate::policies::{DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
@@ -68,11 +68,20 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
     let mut exit = 0;
     for (config, paths) in &groups {
         let config = config.as_ref();
-        let policies = match (&cli_policies, config.and_then(|c| c.policies.clone())) {
+        let mut policies = match (&cli_policies, config.and_then(|c| c.policies.clone())) {
             (Some(policies), _) => policies.clone(),
             (None, Some(policies)) => policies,
             (None, None) => default_policies()?,
         };
+        // Modules named by reference are fetched (or found in the store) before the check: a
+        // reference that fails is reported against its policy and the others still run.
+        let mut session = None;
+        if !crate::registry::references(&policies).is_empty() {
+            let mut opened =
+                commands::registry::session(config, &args.registry, args.cache_dir.clone())?;
+            crate::registry::prepare(&mut policies, &mut opened);
+            session = Some(opened);
+        }
         let options = CheckOptions {
             paths: paths.clone(),
             stdin_name: args.stdin_filename.clone(),
@@ -100,6 +109,9 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
             },
         };
         let outcome = check::run(&options);
+        if let Some(session) = &mut session {
+            commands::registry::finish(session)?;
+        }
         let fail_on = args
             .fail_on
             .or(config.and_then(|c| c.fail_on))

@@ -52,8 +52,7 @@ pub(super) fn from_flags(args: &CheckArgs) -> miette::Result<Option<Vec<PolicySp
         .map(|source| PolicySpec {
             // Among several, only the modules: a built-in runs as its metadata says. The one
             // policy named gets the mode whatever it is, and refuses one that disagrees.
-            execution_mode: execution_mode
-                .filter(|_| one || matches!(source, PolicySource::File(_))),
+            execution_mode: execution_mode.filter(|_| one || source.is_module()),
             ..PolicySpec::new(source, settings.clone())
         })
         .collect();
@@ -73,10 +72,7 @@ fn execution_mode(
     let Some(mode) = args.execution_mode else {
         return Ok(None);
     };
-    let modules = sources
-        .iter()
-        .filter(|source| matches!(source, PolicySource::File(_)))
-        .count();
+    let modules = sources.iter().filter(|source| source.is_module()).count();
     if sources.len() == 1 || modules > 0 {
         return Ok(Some(mode));
     }

@@ -35,6 +35,15 @@ pub enum PolicyLoadError {
          Gatekeeper policy"
     )]
     ModeNeeded,
+    /// A module named by reference could not be had: not downloadable, not locked, not
+    /// verified. The message names the reference; the help says what to do.
+    #[error("{message}")]
+    Unavailable {
+        /// What went wrong.
+        message: String,
+        /// What to do about it.
+        help: Option<String>,
+    },
 }
 
 /// Why a guest call did not produce a response.

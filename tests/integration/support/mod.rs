@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the built binary as a user would.
 
 pub mod measured;
+pub mod registry;
 pub mod snapshots;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +93,11 @@ pub fn admit(args: &[&str]) -> Run {
 
 /// Run `admit ARGS...` in `dir`, feeding `stdin` when given.
 pub fn admit_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    admit_env(dir, args, stdin, &[])
+}
+
+/// Run `admit ARGS...` in `dir` with `env` set on top of the tests' usual environment.
+pub fn admit_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &Path)]) -> Run {
     let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"));
     command
         .current_dir(dir)
@@ -103,6 +109,9 @@ pub fn admit_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
             "ADMIT_CACHE_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache"),
         );
+    for (key, value) in env {
+        command.env(key, value);
+    }
     if let Some(input) = stdin {
         command.write_stdin(input.to_string());
     }
