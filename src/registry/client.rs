@@ -268,13 +268,29 @@ impl Fetcher {
         Ok(StoredSignatures { signatures })
     }
 
-    /// Download an `https://` module.
+    /// Download an `https://` module; sources.yaml's authorities for its host are trusted too.
     pub fn download(&mut self, url: &str) -> Result<Vec<u8>, RegistryError> {
         let timeout = self.timeout;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| RegistryError::new(format!("not a valid URL: {e}")))?;
+        let host = match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => return Err(RegistryError::new("the URL names no host")),
+        };
+        let mut authorities = Vec::new();
+        for pem in self.sources.authorities.get(&host).into_iter().flatten() {
+            authorities.push(reqwest::Certificate::from_pem(pem).map_err(|e| {
+                RegistryError::new(format!(
+                    "a certificate sources.yaml lists for {host} is not PEM: {e}"
+                ))
+            })?);
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
             .read_timeout(timeout)
             .user_agent(concat!("admit/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(authorities)
             .build()
             .map_err(|e| RegistryError::new(format!("cannot set up an HTTPS client: {e}")))?;
         let result: Result<Vec<u8>, String> = self.runtime.block_on(async {
@@ -297,7 +313,14 @@ impl Fetcher {
                 })?;
             Ok(body.to_vec())
         });
-        result.map_err(|message| RegistryError::new(format!("cannot download {url}: {message}")))
+        result.map_err(|message| {
+            let error = RegistryError::new(format!("cannot download {url}: {message}"));
+            if is_tls_failure(&message) {
+                error.help(TLS_HELP)
+            } else {
+                error
+            }
+        })
     }
 
     fn explain(
@@ -358,15 +381,10 @@ impl Fetcher {
         }
         if let OciDistributionError::RequestError(e) = &error {
             let message = describe_request_error(e, self.timeout);
-            let lower = message.to_lowercase();
-            let tls = ["tls", "certificate", "corrupt message", "handshake"]
-                .iter()
-                .any(|word| lower.contains(word));
-            let help = if tls && !self.sources.is_insecure(registry) {
-                "a registry over plain HTTP is listed under `insecure_sources`, and a private CA under `source_authorities`, in kwctl's sources.yaml (`registry: {sources: FILE}` in admit.yaml names it)".to_string()
+            let help = if is_tls_failure(&message) && !self.sources.is_insecure(registry) {
+                TLS_HELP
             } else {
                 "check the host name and your network; `--offline` runs from the store alone"
-                    .to_string()
             };
             let interrupted =
                 matches!(what, What::Blob) && (e.is_body() || e.is_decode() || e.is_timeout());
@@ -437,6 +455,18 @@ fn is_auth_error(error: &OciDistributionError) -> bool {
             .any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)),
         _ => false,
     }
+}
+
+const TLS_HELP: &str = "a registry over plain HTTP is listed under `insecure_sources`, and a \
+     private certificate authority under `source_authorities`, in kwctl's sources.yaml \
+     (`registry: {sources: FILE}` in admit.yaml names it)";
+
+/// Whether a failure is TLS's: a certificate not trusted, or TLS spoken to a plain-HTTP server.
+fn is_tls_failure(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    ["tls", "certificate", "corrupt message", "handshake"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// A reqwest failure as a user reads it: an unknown host, a refused connection, a timeout.

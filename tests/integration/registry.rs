@@ -553,3 +553,66 @@ fn a_verify_key_that_cannot_be_read_is_reported_at_its_line() {
         run.stderr
     );
 }
+
+#[test]
+fn a_registry_with_a_private_ca_is_trusted_through_sources_yaml() {
+    let registry = Registry::start_tls();
+    let wasm = module("privileged");
+    registry.push_policy("policies/privileged:v1", &wasm);
+    let reference = registry.reference("policies/privileged:v1");
+    let project = Project::new(&[&reference], &[], "");
+
+    let run = project.run(&["check", "pod.yaml"]);
+    run.code(2);
+    assert!(run.stdout.contains("certificate"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("`source_authorities`"),
+        "{}",
+        run.stdout
+    );
+
+    std::fs::write(project.path("ca.pem"), registry.ca.as_ref().unwrap()).unwrap();
+    std::fs::write(
+        project.path("sources.yaml"),
+        format!(
+            "source_authorities:\n  \"{}\":\n    - type: Path\n      path: ca.pem\n",
+            registry.host
+        ),
+    )
+    .unwrap();
+    privileged_finding(&project.run(&["check", "pod.yaml"]));
+
+    // An https:// module: the blob's own URL, trusted through the same authority, locked by
+    // the sha256 of what was downloaded.
+    let url = format!(
+        "https://{}/v2/policies/privileged/blobs/{}",
+        registry.host,
+        sha256(&wasm)
+    );
+    let run = project.run(&["check", "--policy", &url, "pod.yaml"]);
+    privileged_finding(&run);
+    let lock = project.lock();
+    assert!(lock.contains(&format!("reference: \"{url}\"")), "{lock}");
+    assert!(
+        lock.contains(&format!("digest: {}", sha256(&wasm))),
+        "{lock}"
+    );
+
+    // An https:// module carries no signature: `verify:` refuses it.
+    let (_, public) = key_pair("admit tests: the team's key");
+    std::fs::write(project.path("cosign.pub"), &public).unwrap();
+    let config = std::fs::read_to_string(project.path("admit.yaml")).unwrap();
+    std::fs::write(
+        project.path("admit.yaml"),
+        format!("verify:\n  keys: [cosign.pub]\n{config}"),
+    )
+    .unwrap();
+    let run = project.run(&["check", "--policy", &url, "pod.yaml"]);
+    run.code(2);
+    assert!(
+        run.stdout
+            .contains("an https:// module carries no signature"),
+        "{}",
+        run.stdout
+    );
+}

@@ -33,6 +33,8 @@ pub struct Registry {
     /// Its storage, config and htpasswd.
     pub dir: tempfile::TempDir,
     auth: RegistryAuth,
+    /// The certificate authority that signed its certificate, when it speaks TLS (PEM).
+    pub ca: Option<Vec<u8>>,
 }
 
 fn binary() -> PathBuf {
@@ -64,15 +66,21 @@ pub fn free_port() -> u16 {
 impl Registry {
     /// A registry open to anyone.
     pub fn start() -> Registry {
-        Self::start_with(None)
+        Self::start_with(None, false)
     }
 
     /// A registry that wants `user`/`password` over HTTP basic auth (htpasswd).
     pub fn start_with_auth(user: &str, password: &str) -> Registry {
-        Self::start_with(Some((user, password)))
+        Self::start_with(Some((user, password)), false)
     }
 
-    fn start_with(auth: Option<(&str, &str)>) -> Registry {
+    /// A registry over HTTPS, its certificate signed by a certificate authority of its own
+    /// (made with the `openssl` command), as a company's internal registry is.
+    pub fn start_tls() -> Registry {
+        Self::start_with(None, true)
+    }
+
+    fn start_with(auth: Option<(&str, &str)>, tls: bool) -> Registry {
         let binary = binary();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -89,6 +97,15 @@ impl Registry {
                 dir.path().join("htpasswd").display()
             ));
         }
+        let ca = tls.then(|| {
+            certificates(dir.path());
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.path().join("server.pem").display(),
+                dir.path().join("server.key").display()
+            ));
+            std::fs::read(dir.path().join("ca.pem")).unwrap()
+        });
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new(binary)
@@ -114,6 +131,7 @@ impl Registry {
                 Some((user, password)) => RegistryAuth::Basic(user.into(), password.into()),
                 None => RegistryAuth::Anonymous,
             },
+            ca,
         }
     }
 
@@ -123,10 +141,20 @@ impl Registry {
     }
 
     fn client(&self) -> Client {
-        Client::new(ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(vec![self.host.clone()]),
-            ..ClientConfig::default()
-        })
+        match &self.ca {
+            Some(ca) => Client::new(ClientConfig {
+                protocol: ClientProtocol::Https,
+                extra_root_certificates: vec![oci_client::client::Certificate {
+                    encoding: oci_client::client::CertificateEncoding::Pem,
+                    data: ca.clone(),
+                }],
+                ..ClientConfig::default()
+            }),
+            None => Client::new(ClientConfig {
+                protocol: ClientProtocol::HttpsExcept(vec![self.host.clone()]),
+                ..ClientConfig::default()
+            }),
+        }
     }
 
     fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
@@ -231,6 +259,74 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A certificate authority (`ca.pem`) and a certificate it signed for 127.0.0.1
+/// (`server.pem`, `server.key`) in `dir`, with the `openssl` command.
+fn certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("the TLS registry test needs the openssl command: `sudo apt-get install -y openssl`");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=admit test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }
 
 /// A cosign key pair: the signing key and its public key as `cosign.pub` PEM.
