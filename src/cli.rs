@@ -233,6 +233,33 @@ pub(crate) struct CheckArgs {
 
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+}
+
+/// How context-aware policies' host calls are answered.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ContextArgs {
+    /// Let every policy read the resources its metadata lists in `contextAwareResources`,
+    /// answered from the repository's objects (and context files), as kwctl's flag lets it
+    /// read the cluster. Per policy: `allow-context-aware: true` in admit.yaml.
+    #[arg(long)]
+    pub(crate) allow_context_aware: bool,
+    /// Files or directories of cluster state (`kubectl get ... -o yaml`) that context-aware
+    /// policies see but that are not checked; adds to admit.yaml's `context:`. Repeatable.
+    #[arg(long = "context", value_name = "PATH")]
+    pub(crate) context: Vec<PathBuf>,
+    /// Write every host-capability request and its answer to FILE, in kwctl's session format.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "replay_host_capabilities_interactions"
+    )]
+    pub(crate) record_host_capabilities_interactions: Option<PathBuf>,
+    /// Answer host-capability requests from FILE, a session kwctl (or admit) recorded.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) replay_host_capabilities_interactions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -260,10 +287,8 @@ pub(crate) struct RunArgs {
     /// Send the request document as it is (a raw policy), whatever the metadata says.
     #[arg(long)]
     pub(crate) raw: bool,
-    /// Accepted for kwctl compatibility. Context-aware policies get no cluster data offline:
-    /// their `kubernetes/*` host calls fail.
-    #[arg(long)]
-    pub(crate) allow_context_aware: bool,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
     /// Wall-time limit for one policy call, in seconds [default: 2].
     #[arg(long, value_name = "SECONDS")]
     pub(crate) policy_timeout: Option<f64>,

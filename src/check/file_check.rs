@@ -87,6 +87,8 @@ pub(crate) struct Context<'r, 'o> {
     pub(crate) skip_kinds: &'r [KindPattern],
     /// Kinds known without a CustomResourceDefinition (`known-kinds`): no unknown-kind warning.
     pub(crate) known_kinds: &'r [KindPattern],
+    /// What guests' host calls are answered from.
+    pub(crate) host: Option<std::sync::Arc<dyn crate::policies::HostAnswers>>,
 }
 
 /// One file to check: its text, its documents and the objects found in them.
@@ -529,7 +531,15 @@ fn evaluate<'r>(
     };
     let tally = &mut result.tallies[index];
     tally.evaluations += 1;
-    let outcome = instance.validate(payload);
+    let host = crate::policies::HostContext {
+        answers: context.host.clone(),
+        policy: index,
+        subject: Some(crate::context::subject_id(
+            file.name(),
+            item.object.node.span.start,
+        )),
+    };
+    let outcome = instance.validate_with(payload, &host);
     for log in instance.take_logs() {
         let location = file.location(item.object.node.span.start);
         let line = format!(

@@ -10,6 +10,7 @@
 //! Files are read, parsed and checked in parallel (rayon); every stage keeps the inputs' order
 //! and findings are sorted at the end, so the output is the same whatever the thread count.
 
+mod context;
 mod evaluate;
 mod file_check;
 mod instances;
@@ -32,6 +33,7 @@ use crate::objects::KindPattern;
 use crate::policies::scope::Scope;
 use crate::policies::{ExecutionMode, Limits, ModuleCache, PolicyRuntime, PolicySource, Settings};
 use crate::source::{SourceFile, Span};
+pub(crate) use context::ContextOptions;
 use evaluate::Evaluation;
 use file_check::Context;
 pub(crate) use outcome::{CheckOutcome, FailOn, PolicyInfo, SetApart, Summary};
@@ -61,6 +63,9 @@ pub(crate) struct PolicySpec {
     pub(crate) execution_mode: Option<ExecutionMode>,
     /// Where the policy was named, which decides how an error tells the user to fix it.
     pub(crate) given_by: GivenBy,
+    /// Whether it may read the repository through `kubernetes/*` host calls
+    /// (`allow-context-aware: true` on its entry).
+    pub(crate) allow_context_aware: bool,
 }
 
 /// Where a policy was named: each place has its own way to say more about it.
@@ -87,6 +92,7 @@ impl PolicySpec {
             declared_at: None,
             execution_mode: None,
             given_by: GivenBy::CommandLine,
+            allow_context_aware: false,
         }
     }
 }
@@ -126,6 +132,8 @@ pub(crate) struct CheckOptions {
     pub(crate) source_text: bool,
     /// How Kustomize trees are rendered.
     pub(crate) render: RenderOptions,
+    /// How context-aware policies' host calls are answered.
+    pub(crate) context: ContextOptions,
 }
 
 /// Something that follows a check's progress. Called from many threads.
@@ -158,15 +166,25 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
         &mut skipped_inputs,
         &mut findings,
     );
+    // A recording needs every answer given afresh: a cached result asks nothing.
     let result_cache = options
         .cache
         .as_ref()
+        .filter(|_| options.context.record.is_none())
         .map(|c| ResultCache::open(c.dir(), &inputs));
 
     let read = read::read_files(&inputs, result_cache.as_ref(), options.source_text);
     let catalog = read.catalog();
     findings.extend(read.errors);
-    let files = read.files;
+    let mut files = read.files;
+    let prepared = context::prepare(
+        &options.context,
+        &policies,
+        &mut files,
+        &catalog,
+        &options.skip_kinds,
+        &mut findings,
+    );
     let renderings = files
         .iter()
         .filter(|f| matches!(f.input.origin, inputs::Origin::Rendered { .. }))
@@ -188,6 +206,12 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
         ),
         None => String::new(),
     };
+    // A context-aware result depends on every object of the run: any change anywhere is a
+    // fresh evaluation of everything.
+    let run_key = match &prepared.fingerprint {
+        Some(fingerprint) if !run_key.is_empty() => format!("{run_key}-{fingerprint}"),
+        _ => run_key,
+    };
 
     if let Some(progress) = &options.progress {
         progress.start(files.len());
@@ -201,6 +225,7 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
         policy_errors: &policy_errors,
         skip_kinds: &options.skip_kinds,
         known_kinds: &options.known_kinds,
+        host: Some(prepared.answers.clone() as Arc<dyn crate::policies::HostAnswers>),
     };
     let evaluation = Evaluation {
         context: &context,
@@ -215,6 +240,7 @@ pub(crate) fn run(options: &CheckOptions) -> CheckOutcome {
     if let Some(cache) = result_cache {
         cache.save();
     }
+    context::finish(&options.context, &prepared, &mut findings);
     if let Some(progress) = &options.progress {
         progress.finish();
     }

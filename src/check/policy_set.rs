@@ -49,6 +49,11 @@ impl<'o> Policy<'o> {
     /// Whether the policy is raw (metadata `policyType: raw`, see
     /// <https://docs.kubewarden.io/howtos/raw-policies>): it sees every document as it is
     /// instead of AdmissionRequests for the objects in them.
+    /// The module's metadata, if it has any.
+    pub(crate) fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
     pub(crate) fn is_raw(&self) -> bool {
         self.metadata
             .as_ref()
@@ -233,11 +238,12 @@ impl<'o> Policy<'o> {
             declared_at: _,
             execution_mode,
             given_by: _,
+            allow_context_aware,
         } = self.spec;
         let mut hasher = Sha256::new();
         let settings = serde_json::to_vec(settings).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(&self.bytes).into();
-        let described = format!("{severity:?}|{scope:?}|{execution_mode:?}");
+        let described = format!("{severity:?}|{scope:?}|{execution_mode:?}|{allow_context_aware}");
         for part in [
             self.id.as_bytes(),
             self.origin.as_bytes(),

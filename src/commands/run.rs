@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use miette::{IntoDiagnostic, miette};
 use serde_json::Value;
@@ -14,10 +15,11 @@ use super::response::{admission_response, error_response};
 use super::settings::parse_settings;
 use super::source::PolicyModule;
 use crate::cli::RunArgs;
+use crate::context::{ContextAnswers, Grant, Recorder, Replay, RepositoryBuilder};
 use crate::documents::{self, Node};
 use crate::policies::{
-    CallError, CompiledPolicy, ExecutionMode, Limits, ModuleCache, PolicyLoadError, PolicyRuntime,
-    PolicyType, Settings,
+    CallError, CompiledPolicy, ExecutionMode, HostContext, Limits, ModuleCache, PolicyLoadError,
+    PolicyRuntime, PolicyType, Settings,
 };
 use crate::requests::{
     AdmissionRequest, ClusterObject, ResourceCatalog, build_request, object_header,
@@ -52,6 +54,8 @@ struct RunOptions {
     verbose: bool,
     /// How a referenced module is fetched.
     registry: crate::cli::RegistryArgs,
+    /// How host calls are answered.
+    context: crate::cli::ContextArgs,
 }
 
 impl RunOptions {
@@ -79,6 +83,7 @@ impl RunOptions {
             limits,
             verbose: args.verbose,
             registry: args.registry,
+            context: args.context,
         })
     }
 }
@@ -127,7 +132,20 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
         ));
     }
     let request_json = serde_json::to_vec(&request.payload).into_diagnostic()?;
-    let answer = instance.validate(&request_json);
+    let answers = context_answers(&options.context, &policy)?;
+    let host = HostContext {
+        answers: Some(answers.clone()),
+        policy: 0,
+        subject: None,
+    };
+    let answer = instance.validate_with(&request_json, &host);
+    if let (Some(path), Some(recorder)) = (
+        &options.context.record_host_capabilities_interactions,
+        &answers.recorder,
+    ) {
+        crate::atomic_file::write(path, recorder.render().as_bytes())
+            .map_err(|e| miette!("cannot write the session {}: {e}", path.display()))?;
+    }
     let logs = instance.take_logs();
     if options.verbose {
         for log in logs {
@@ -258,4 +276,43 @@ fn read_document(path: &Path) -> miette::Result<Node> {
             path.display(),
         )),
     }
+}
+
+/// What the policy's host calls are answered from, as kwctl answers them: with
+/// `--allow-context-aware`, the resources its metadata lists, from the `--context` files (there
+/// is no repository around one request); a replayed session instead when one is given.
+fn context_answers(
+    args: &crate::cli::ContextArgs,
+    policy: &CompiledPolicy,
+) -> miette::Result<Arc<ContextAnswers>> {
+    let catalog = ResourceCatalog::builtin();
+    let mut builder = RepositoryBuilder::default();
+    if let Some(error) = builder
+        .add_files(&args.context, &catalog)
+        .into_iter()
+        .next()
+    {
+        return Err(miette!("{}: {}", error.name, error.message));
+    }
+    let replay = args
+        .replay_host_capabilities_interactions
+        .as_deref()
+        .map(Replay::read)
+        .transpose()
+        .map_err(|e| miette!("{e}"))?;
+    Ok(Arc::new(ContextAnswers {
+        repository: Arc::new(builder.build()),
+        catalog,
+        grants: vec![Grant {
+            policy: policy.id().to_string(),
+            resources: args
+                .allow_context_aware
+                .then(|| policy.context_aware_resources()),
+        }],
+        replay,
+        recorder: args
+            .record_host_capabilities_interactions
+            .as_ref()
+            .map(|_| Recorder::default()),
+    }))
 }

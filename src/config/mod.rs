@@ -34,7 +34,7 @@ use reader::{Problem, ReadResult};
 /// File names a configuration may have, in the order they are looked for.
 pub(crate) const CONFIG_NAMES: [&str; 2] = crate::inputs::CONFIG_FILE_NAMES;
 
-const TOP_KEYS: [&str; 15] = [
+const TOP_KEYS: [&str; 16] = [
     "include",
     "exclude",
     "fail-on",
@@ -50,8 +50,9 @@ const TOP_KEYS: [&str; 15] = [
     "helm",
     "registry",
     "verify",
+    "context",
 ];
-const POLICY_KEYS: [&str; 10] = [
+const POLICY_KEYS: [&str; 11] = [
     "preset",
     "id",
     "module",
@@ -62,6 +63,7 @@ const POLICY_KEYS: [&str; 10] = [
     "match",
     "except",
     "execution-mode",
+    "allow-context-aware",
 ];
 const MATCH_KEYS: [&str; 3] = ["kinds", "namespaces", "labels"];
 const SELECTOR_KEYS: [&str; 2] = ["matchLabels", "matchExpressions"];
@@ -104,6 +106,8 @@ pub(crate) struct Config {
     pub(crate) registry: registry::RegistrySettings,
     /// The keys registry modules must be signed with (`verify:`).
     pub(crate) verify: Option<crate::registry::VerifyConfig>,
+    /// Cluster state context-aware policies see but the check does not (`context:`).
+    pub(crate) context: Vec<PathBuf>,
 }
 
 /// The configuration that governs `path`: the nearest `admit.yaml` or `.admit.yaml` in its
@@ -171,6 +175,7 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
         directory: directory.clone(),
         registry: registry::RegistrySettings::default(),
         verify: None,
+        context: Vec::new(),
     };
     let root = match documents.as_slice() {
         [] => return Ok(config),
@@ -204,6 +209,7 @@ pub(crate) fn parse(file: &SourceFile, path: &Path) -> Result<Config, FileError>
                 "helm" => (config.helm, config.charts) = rendering::helm(node, &directory)?,
                 "registry" => config.registry = registry::registry(node, &directory)?,
                 "verify" => config.verify = Some(registry::verify(node, &directory)?),
+                "context" => config.context = context_files(node, &directory)?,
                 "policies" => config.policies = Some(Vec::new()),
                 _ => {}
             }
@@ -229,6 +235,36 @@ fn globs(node: &Node, what: &str) -> ReadResult<GlobSet> {
     builder
         .build()
         .map_err(|e| Problem::new(node.span, format!("invalid {what} globs: {e}")))
+}
+
+/// `allow-context-aware: true|false` on a policy entry.
+fn allow_context_aware(item: &Node) -> ReadResult<bool> {
+    item.get("allow-context-aware")
+        .map(|node| match node.value {
+            Value::Bool(flag) => Ok(flag),
+            _ => Err(Problem::new(
+                node.span,
+                "allow-context-aware must be true or false",
+            )),
+        })
+        .transpose()
+        .map(|flag| flag.unwrap_or(false))
+}
+
+/// `context:`: files or directories of cluster state, relative to the configuration.
+fn context_files(node: &Node, directory: &Path) -> ReadResult<Vec<PathBuf>> {
+    reader::strings(node, "context")?
+        .into_iter()
+        .map(|(name, span)| {
+            let path = directory.join(&name);
+            if path.exists() {
+                Ok(path)
+            } else {
+                Err(Problem::new(span, format!("no context file or directory at {}", path.display()))
+                    .help("paths are relative to this file: `kubectl get namespaces -o yaml > cluster/namespaces.yaml` makes one"))
+            }
+        })
+        .collect()
 }
 
 /// `skip-kinds` and `known-kinds`: kinds as `GROUP/KIND`, `GROUP/*` or `KIND`.
@@ -366,9 +402,12 @@ fn policy_entry(
         }
     };
     if source.key == "policies-from" {
-        let extra = entries
-            .iter()
-            .find(|e| e.key != "policies-from" && e.key != "severity");
+        let extra = entries.iter().find(|e| {
+            !matches!(
+                e.key.as_str(),
+                "policies-from" | "severity" | "allow-context-aware"
+            )
+        });
         if let Some(extra) = extra {
             return Err(in_file(Problem::new(
                 extra.key_span,
@@ -394,11 +433,13 @@ fn policy_entry(
                 .help("paths are relative to the configuration file"),
             ));
         }
+        let allow_context_aware = allow_context_aware(item).map_err(in_file)?;
         let mut specs = read_admission_policies(&path)?;
-        if let Some(severity) = severity {
-            for spec in &mut specs {
+        for spec in &mut specs {
+            if let Some(severity) = severity {
                 spec.severity = Some(severity);
             }
+            spec.allow_context_aware = allow_context_aware;
         }
         return Ok(specs);
     }
@@ -410,6 +451,7 @@ fn policy_entry(
             .unwrap_or_default();
         let severity = item.get("severity").map(severity).transpose()?;
         let execution_mode = item.get("execution-mode").map(execution_mode).transpose()?;
+        let allow_context_aware = allow_context_aware(item)?;
         let scope = item
             .get("match")
             .map(scope)
@@ -510,6 +552,7 @@ fn policy_entry(
                 declared_at: Some((file.clone(), declared)),
                 execution_mode,
                 given_by: GivenBy::Configuration,
+                allow_context_aware,
                 ..PolicySpec::new(source, settings.clone())
             })
             .collect())

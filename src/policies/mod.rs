@@ -44,5 +44,5 @@ pub use policy::{CompiledPolicy, PolicyInstance};
 pub(crate) use policy::{is_rego, resolve_mode};
 pub use protocol::{Settings, ValidationResponse};
 pub(crate) use runtime::ModuleCache;
-pub use runtime::{CallError, Limits, PolicyLoadError, PolicyRuntime};
+pub use runtime::{CallError, HostAnswers, HostContext, Limits, PolicyLoadError, PolicyRuntime};
 pub(crate) use selection::{DEFAULT_PRESET, PolicySource, select};

@@ -6,7 +6,7 @@ use super::metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
 use super::protocol::{Settings, SettingsValidationResponse, ValidationResponse};
 use super::rules::any_rule_matches;
 use super::runtime::guest::{Guest, PreparedGuest};
-use super::runtime::{CallError, GuestLog, Limits, PolicyLoadError, PolicyRuntime};
+use super::runtime::{CallError, GuestLog, HostContext, Limits, PolicyLoadError, PolicyRuntime};
 use super::{opa, wapc, wasi};
 use crate::requests::AdmissionRequest;
 
@@ -90,6 +90,19 @@ impl CompiledPolicy {
             guest,
             limits: runtime.limits(),
         })
+    }
+
+    /// The resources the metadata's `contextAwareResources` lists, as (apiVersion, kind).
+    pub(crate) fn context_aware_resources(&self) -> Vec<(String, String)> {
+        self.metadata
+            .as_ref()
+            .map(|m| {
+                m.context_aware_resources
+                    .iter()
+                    .map(|r| (r.api_version.clone(), r.kind.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The policy's id: its metadata title, else its file name without `.wasm`.
@@ -187,6 +200,17 @@ impl PolicyInstance<'_> {
     /// Evaluate one request, given as its JSON (an AdmissionRequest, or the raw document for raw
     /// policies), serialized once by the caller for every policy it goes to.
     pub fn validate(&mut self, request_json: &[u8]) -> Result<ValidationResponse, CallError> {
+        self.guest
+            .validate(request_json, &self.policy.settings_json)
+    }
+
+    /// Evaluate one request whose host calls are answered from `host`.
+    pub fn validate_with(
+        &mut self,
+        request_json: &[u8],
+        host: &HostContext,
+    ) -> Result<ValidationResponse, CallError> {
+        self.guest.set_host(host);
         self.guest
             .validate(request_json, &self.policy.settings_json)
     }

@@ -12,7 +12,7 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload_parts};
 use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
-use super::runtime::host_capabilities::{self, GuestLogs, HostCall};
+use super::runtime::host_capabilities::{self, GuestLogs, HostCall, HostContext};
 use super::runtime::memory::{exported_memory, read, read_string};
 use super::runtime::wasi_context::{OutputTail, library_context};
 use super::runtime::{
@@ -47,6 +47,8 @@ struct GuestState {
     host_response: Vec<u8>,
     host_error: Vec<u8>,
     logs: GuestLogs,
+    /// What host calls are answered from.
+    host: HostContext,
 }
 
 impl GuestState {
@@ -66,6 +68,7 @@ impl GuestState {
             host_response: Vec::new(),
             host_error: Vec::new(),
             logs: GuestLogs::default(),
+            host: HostContext::default(),
         }
     }
 }
@@ -132,6 +135,10 @@ impl Guest for WapcInstance {
         self.store.data_mut().logs.take()
     }
 
+    fn set_host(&mut self, host: &HostContext) {
+        self.store.data_mut().host = host.clone();
+    }
+
     fn memory_size(&self) -> usize {
         self.store.data().memory_cap.size
     }
@@ -193,7 +200,7 @@ fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
             let state = caller.data_mut();
             state.host_response.clear();
             state.host_error.clear();
-            let answer = host_capabilities::dispatch(&call, &mut state.logs);
+            let answer = host_capabilities::dispatch(&call, &mut state.logs, &state.host);
             match answer {
                 Ok(response) => {
                     state.host_response = response;

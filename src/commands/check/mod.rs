@@ -107,6 +107,17 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
                 cache_dir: cache.as_ref().map(|c| c.dir().to_path_buf()),
                 ..check::RenderOptions::default()
             },
+            context: check::ContextOptions {
+                allow_all: args.context.allow_context_aware,
+                files: config
+                    .map(|c| c.context.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(args.context.context.iter().cloned())
+                    .collect(),
+                replay: args.context.replay_host_capabilities_interactions.clone(),
+                record: args.context.record_host_capabilities_interactions.clone(),
+            },
         };
         let outcome = check::run(&options);
         if let Some(session) = &mut session {

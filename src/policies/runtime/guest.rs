@@ -10,7 +10,7 @@ use wasmtime::{InstancePre, Linker, Module};
 
 use super::engine::PolicyRuntime;
 use super::error::{CallError, PolicyLoadError};
-use super::host_capabilities::GuestLog;
+use super::host_capabilities::{GuestLog, HostContext};
 use super::limits::Limits;
 use crate::policies::protocol::{SettingsValidationResponse, ValidationResponse};
 
@@ -41,6 +41,12 @@ pub(crate) trait Guest: Send {
 
     /// Log records the guest produced since the last call of this method.
     fn take_logs(&mut self) -> Vec<GuestLog>;
+
+    /// Answer the guest's host calls from `host` from now on (an ABI without host calls,
+    /// OPA's, ignores it).
+    fn set_host(&mut self, host: &HostContext) {
+        let _ = host;
+    }
 
     /// The bytes of linear memory the instance holds between calls (0 for an ABI that starts
     /// afresh on every call).

@@ -2,13 +2,52 @@
 //! policy-evaluator serves with one dispatcher (`host_callback` in `src/runtimes/callback.rs`
 //! of <https://github.com/kubewarden/policy-evaluator>).
 //!
-//! admit runs offline, so only `kubewarden/tracing/log` is served; every other capability
-//! returns an error the guest sees (and usually reports).
+//! `kubewarden/tracing/log` is served here. The other capabilities (`kubernetes`, `oci`, `net`,
+//! `crypto`) are answered by whatever [`HostAnswers`] the evaluation carries: the repository's
+//! own objects, a replayed session (`crate::context`). Without one they return an error the
+//! guest sees (and usually reports), as a cluster-less kwctl does.
+
+use std::sync::Arc;
 
 use serde::Deserialize;
 use wasmtime::Caller;
 
 use super::memory::{read, read_string};
+
+/// Answers to the host calls that reach beyond the guest. Called from many threads at once.
+pub trait HostAnswers: Send + Sync {
+    /// Answer `namespace/operation` with `payload`, for the evaluation `context` describes. The
+    /// error text is what the guest receives.
+    fn answer(
+        &self,
+        namespace: &str,
+        operation: &str,
+        payload: &[u8],
+        context: &HostContext,
+    ) -> Result<Vec<u8>, String>;
+}
+
+/// What the host calls of one evaluation are answered from.
+#[derive(Clone, Default)]
+pub struct HostContext {
+    /// The answers; `None` refuses every call but logging, as unavailable offline.
+    pub answers: Option<Arc<dyn HostAnswers>>,
+    /// Which policy of the run is calling (its index), for its grants and in messages.
+    pub policy: usize,
+    /// The object under evaluation, left out of `kubernetes` answers: at its CREATE it does
+    /// not exist yet.
+    pub subject: Option<u64>,
+}
+
+impl std::fmt::Debug for HostContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostContext")
+            .field("answers", &self.answers.is_some())
+            .field("policy", &self.policy)
+            .field("subject", &self.subject)
+            .finish()
+    }
+}
 
 /// One guest log record, from `kubewarden/tracing/log`, waPC's `__console_log` or OPA's
 /// `opa_println`.
@@ -122,8 +161,13 @@ struct LogRequest {
     message: String,
 }
 
-/// Serve `call`, appending log records to `logs`. The error text is what the guest receives.
-pub(crate) fn dispatch(call: &HostCall, logs: &mut GuestLogs) -> Result<Vec<u8>, String> {
+/// Serve `call`, appending log records to `logs` and asking `host` the rest. The error text is
+/// what the guest receives.
+pub(crate) fn dispatch(
+    call: &HostCall,
+    logs: &mut GuestLogs,
+    host: &HostContext,
+) -> Result<Vec<u8>, String> {
     if call.binding != "kubewarden" {
         return Err(format!("unknown binding: {}", call.binding));
     }
@@ -142,10 +186,13 @@ pub(crate) fn dispatch(call: &HostCall, logs: &mut GuestLogs) -> Result<Vec<u8>,
             });
             Ok(Vec::new())
         }
-        ("kubernetes" | "oci" | "net" | "crypto", operation) => Err(format!(
-            "host capability {}/{operation} is not available offline",
-            call.namespace
-        )),
+        ("kubernetes" | "oci" | "net" | "crypto", operation) => match &host.answers {
+            Some(answers) => answers.answer(&call.namespace, operation, &call.payload, host),
+            None => Err(format!(
+                "host capability {}/{operation} is not available offline",
+                call.namespace
+            )),
+        },
         (namespace, _) => Err(format!("unknown namespace: {namespace}")),
     }
 }
@@ -173,6 +220,7 @@ mod tests {
                 br#"{"level":"INFO","message":"hi","line":3}"#,
             ),
             &mut logs,
+            &HostContext::default(),
         );
         assert_eq!(answer, Ok(Vec::new()));
         let logs = logs.take();
@@ -187,6 +235,7 @@ mod tests {
             dispatch(
                 &call("tracing", "log", br#"{"level":"info","message":"x"}"#),
                 &mut logs,
+                &HostContext::default(),
             )
             .unwrap();
         }
@@ -214,6 +263,7 @@ mod tests {
         let answer = dispatch(
             &call("oci", "v1/manifest_digest", b"\"busybox\""),
             &mut GuestLogs::default(),
+            &HostContext::default(),
         );
         assert_eq!(
             answer,

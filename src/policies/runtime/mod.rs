@@ -18,6 +18,6 @@ pub use cache::ModuleCache;
 pub use engine::PolicyRuntime;
 pub use error::{CallError, PolicyLoadError};
 pub(crate) use error::{classify, exited, trapped};
-pub use host_capabilities::GuestLog;
+pub use host_capabilities::{GuestLog, HostAnswers, HostContext};
 pub use limits::Limits;
 pub(crate) use limits::MemoryCap;

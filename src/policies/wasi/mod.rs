@@ -19,7 +19,7 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use self::stdin::SharedStdin;
 use super::protocol::{SettingsValidationResponse, ValidationResponse, validation_payload};
 use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
-use super::runtime::host_capabilities::{self, GuestLogs, HostCall};
+use super::runtime::host_capabilities::{self, GuestLogs, HostCall, HostContext};
 use super::runtime::wasi_context::command_context;
 use super::runtime::{
     CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, PolicyRuntime, exited, trapped,
@@ -34,6 +34,7 @@ struct WasiState {
     memory_cap: MemoryCap,
     stdin: SharedStdin,
     logs: GuestLogs,
+    host: HostContext,
 }
 
 /// Link a compiled WASI command: WASI preview1 and the host-call import.
@@ -78,7 +79,7 @@ fn host_call(
         [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len],
     )?;
     let state = caller.data_mut();
-    let (code, reply) = match host_capabilities::dispatch(&call, &mut state.logs) {
+    let (code, reply) = match host_capabilities::dispatch(&call, &mut state.logs, &state.host) {
         Ok(reply) => (0, reply),
         Err(error) => (1, error.into_bytes()),
     };
@@ -98,6 +99,7 @@ impl PreparedGuest for WasiModule {
             pre: self.pre.clone(),
             limits,
             logs: Vec::new(),
+            host: HostContext::default(),
         }))
     }
 }
@@ -107,6 +109,7 @@ struct WasiGuest {
     pre: InstancePre<WasiState>,
     limits: Limits,
     logs: Vec<GuestLog>,
+    host: HostContext,
 }
 
 /// How one run of the command ended.
@@ -127,6 +130,7 @@ impl WasiGuest {
             memory_cap: MemoryCap::new(self.limits.memory),
             stdin,
             logs: GuestLogs::default(),
+            host: self.host.clone(),
         };
         let mut store = self
             .limits
@@ -211,5 +215,9 @@ impl Guest for WasiGuest {
 
     fn take_logs(&mut self) -> Vec<GuestLog> {
         std::mem::take(&mut self.logs)
+    }
+
+    fn set_host(&mut self, host: &HostContext) {
+        self.host = host.clone();
     }
 }
