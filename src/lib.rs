@@ -10,7 +10,7 @@ pub(crate) mod check;
 pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod config;
-pub mod context;
+pub(crate) mod context;
 mod diagnostics;
 pub mod digest;
 pub mod documents;

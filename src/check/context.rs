@@ -28,6 +28,8 @@ pub(crate) struct ContextOptions {
     pub(crate) replay: Option<PathBuf>,
     /// Where to write the session of this run's answers.
     pub(crate) record: Option<PathBuf>,
+    /// How `oci/*` image calls reach registries; `None` offline.
+    pub(crate) registry: Option<(crate::registry::Sources, std::time::Duration)>,
 }
 
 /// The run's answers, and what they depend on (folded into the result cache's key).
@@ -132,6 +134,10 @@ pub(crate) fn prepare(
             grants,
             replay,
             recorder: options.record.as_ref().map(|_| Recorder::default()),
+            images: options
+                .registry
+                .as_ref()
+                .map(|(sources, timeout)| crate::context::Images::new(sources.clone(), *timeout)),
         }),
         fingerprint,
     }

@@ -48,6 +48,30 @@ pub(crate) fn session(
     Session::open(options).map_err(miette::Report::new)
 }
 
+/// How the `oci/*` host calls of policies that inspect images reach registries: as modules are
+/// fetched (sources.yaml, the time limit); `None` with `--offline`, when they are refused.
+pub(crate) fn image_access(
+    config: Option<&Config>,
+    flags: &RegistryArgs,
+) -> miette::Result<Option<(Sources, std::time::Duration)>> {
+    if flags.offline || Options::offline_from_env() {
+        return Ok(None);
+    }
+    let sources = match config
+        .and_then(|c| c.registry.sources.clone())
+        .or_else(Sources::default_path)
+    {
+        Some(path) => Sources::read(&path).map_err(miette::Report::new)?,
+        None => Sources::default(),
+    };
+    let timeout = config
+        .and_then(|c| c.registry.timeout)
+        .map(std::time::Duration::from_secs_f64)
+        .or_else(Options::timeout_from_env)
+        .unwrap_or(registry::DEFAULT_TIMEOUT);
+    Ok(Some((sources, timeout)))
+}
+
 /// Write the lockfile if the run added to it, and say what it added.
 pub(crate) fn finish(session: &mut Session) -> miette::Result<()> {
     for note in std::mem::take(&mut session.notes) {

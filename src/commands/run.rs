@@ -132,7 +132,11 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
         ));
     }
     let request_json = serde_json::to_vec(&request.payload).into_diagnostic()?;
-    let answers = context_answers(&options.context, &policy)?;
+    let answers = context_answers(
+        &options.context,
+        &policy,
+        super::registry::image_access(None, &options.registry)?,
+    )?;
     let host = HostContext {
         answers: Some(answers.clone()),
         policy: 0,
@@ -284,6 +288,7 @@ fn read_document(path: &Path) -> miette::Result<Node> {
 fn context_answers(
     args: &crate::cli::ContextArgs,
     policy: &CompiledPolicy,
+    registry: Option<(crate::registry::Sources, std::time::Duration)>,
 ) -> miette::Result<Arc<ContextAnswers>> {
     let catalog = ResourceCatalog::builtin();
     let mut builder = RepositoryBuilder::default();
@@ -314,5 +319,6 @@ fn context_answers(
             .record_host_capabilities_interactions
             .as_ref()
             .map(|_| Recorder::default()),
+        images: registry.map(|(sources, timeout)| crate::context::Images::new(sources, timeout)),
     }))
 }

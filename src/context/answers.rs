@@ -33,6 +33,8 @@ pub struct ContextAnswers {
     pub replay: Option<Replay>,
     /// Where answers are kept for `--record-host-capabilities-interactions`.
     pub recorder: Option<Recorder>,
+    /// Registries asked about images; `None` offline.
+    pub images: Option<super::Images>,
 }
 
 const HOW_TO_ALLOW: &str = "admit: allow it with --allow-context-aware, or `allow-context-aware: true` on the policy's admit.yaml entry";
@@ -61,7 +63,8 @@ impl ContextAnswers {
         let why = match grant.resources {
             None => HOW_TO_ALLOW.to_string(),
             Some(_) => format!(
-                "admit: the policy's metadata does not list {api_version}/{kind} in contextAwareResources"
+                "admit: {}'s metadata does not list {api_version}/{kind} in contextAwareResources",
+                grant.policy
             ),
         };
         Err(format!(
@@ -96,6 +99,14 @@ impl HostAnswers for ContextAnswers {
                 context.subject,
             ),
             ("crypto", "v1/is_certificate_trusted") => super::certificates::answer(payload),
+            ("oci", "v1/manifest_digest" | "v1/oci_manifest" | "v1/oci_manifest_config") => {
+                match &self.images {
+                    Some(images) => images.answer(operation, payload),
+                    None => Err(format!(
+                        "host capability {namespace}/{operation} is not available offline"
+                    )),
+                }
+            }
             _ => Err(format!(
                 "host capability {namespace}/{operation} is not available offline"
             )),

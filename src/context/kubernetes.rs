@@ -126,7 +126,14 @@ pub fn answer(
                 .find(|o| o.name == request.name && o.namespace == namespace);
             match found {
                 Some(object) => masked(&object.value, &request.field_masks),
-                None => return Err(not_found(group, &resolution.plural, &request.name)),
+                None => {
+                    return Err(not_found(
+                        &request.api_version,
+                        &request.kind,
+                        &request.name,
+                        &namespace,
+                    ));
+                }
             }
         }
         "can_i" => rbac::can_i(payload, repository, subject)?,
@@ -174,17 +181,10 @@ fn list(api_version: &str, kind: &str, items: Vec<Value>) -> Value {
     })
 }
 
-/// The error a cluster gives for a missing object, as kube-rs reports the API server's 404.
-fn not_found(group: &str, plural: &str, name: &str) -> String {
-    let resource = if group.is_empty() {
-        plural.to_string()
-    } else {
-        format!("{plural}.{group}")
-    };
-    format!(
-        "ApiError: {resource} \"{name}\" not found: NotFound (ErrorResponse {{ status: \"Failure\", \
-         message: \"{resource} \\\"{name}\\\" not found\", reason: \"NotFound\", code: 404 }})"
-    )
+/// The error policy-evaluator gives for a missing object (`callback_handler/kubernetes`): the
+/// text kwctl records and policies look for.
+fn not_found(api_version: &str, kind: &str, name: &str, namespace: &Option<String>) -> String {
+    format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'")
 }
 
 #[cfg(test)]
@@ -284,7 +284,8 @@ mod tests {
         assert_eq!(namespace["metadata"]["labels"]["team"], "x");
         let error = ask("get_resource", json!({"api_version": "v1", "kind": "ServiceAccount", "name": "web", "namespace": "shop", "disable_cache": false}), None).unwrap_err();
         assert!(
-            error.contains("serviceaccounts \"web\" not found"),
+            error
+                == "Cannot find v1/ServiceAccount named 'web' inside of namespace 'Some(\"shop\")'",
             "{error}"
         );
         let itself = ask(
@@ -293,6 +294,9 @@ mod tests {
             Some(1),
         )
         .unwrap_err();
-        assert!(itself.contains("not found"), "{itself}");
+        assert!(
+            itself.starts_with("Cannot find v1/Service named 'a'"),
+            "{itself}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 mod answers;
 mod certificates;
+mod images;
 mod kubernetes;
 mod rbac;
 mod repository;
@@ -12,5 +13,6 @@ mod selectors;
 mod session;
 
 pub use answers::{ContextAnswers, Grant};
+pub use images::Images;
 pub use repository::{Repository, RepositoryBuilder, subject_id};
 pub use session::{Recorder, Replay};

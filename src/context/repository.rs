@@ -146,7 +146,8 @@ impl RepositoryBuilder {
 }
 
 impl Repository {
-    /// A repository with `objects`, for tests and `admit run`.
+    /// A repository with `objects`.
+    #[cfg(test)]
     pub fn of(objects: impl IntoIterator<Item = (u64, Value)>, catalog: &ResourceCatalog) -> Self {
         let mut builder = RepositoryBuilder::default();
         for (id, value) in objects {
@@ -168,23 +169,8 @@ impl Repository {
             .map(|&index| &self.objects[index])
     }
 
-    /// Every object, in order.
-    pub fn objects(&self) -> &[StoredObject] {
-        &self.objects
-    }
-
     /// A digest of every object: what a context-aware result depends on.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
-    }
-
-    /// How many objects it holds.
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
     }
 }

@@ -214,6 +214,58 @@ impl Fetcher {
         })
     }
 
+    /// The manifest (or image index) `reference` names, and its digest: for the `oci/*` host
+    /// calls of policies that inspect images.
+    pub fn manifest(
+        &mut self,
+        reference: &RegistryRef,
+    ) -> Result<(Vec<u8>, String), RegistryError> {
+        let (client, credential) = self.client(&reference.registry)?;
+        let image = reference.as_written();
+        let (bytes, _) = self
+            .within(
+                self.timeout,
+                client.pull_manifest_raw(
+                    &image,
+                    &credential.auth,
+                    &[
+                        OCI_IMAGE_MEDIA_TYPE,
+                        IMAGE_MANIFEST_MEDIA_TYPE,
+                        OCI_IMAGE_INDEX_MEDIA_TYPE,
+                        oci_client::manifest::IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+                    ],
+                ),
+            )
+            .map_err(|f| self.explain(f, reference, &credential, What::Manifest))?;
+        let digest = sha256(&bytes);
+        Ok((bytes.to_vec(), digest))
+    }
+
+    /// The blob `digest` of `reference`'s repository, checked against its digest.
+    pub fn blob(
+        &mut self,
+        reference: &RegistryRef,
+        digest: &str,
+        media_type: &str,
+        size: i64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let (client, credential) = self.client(&reference.registry)?;
+        let image = reference.as_written();
+        let descriptor = OciDescriptor {
+            media_type: media_type.to_string(),
+            digest: digest.to_string(),
+            size,
+            ..OciDescriptor::default()
+        };
+        let mut bytes = Vec::new();
+        self.within(
+            self.timeout.saturating_mul(20),
+            client.pull_blob(&image, &descriptor, &mut bytes),
+        )
+        .map_err(|f| self.explain(f, reference, &credential, What::Blob))?;
+        Ok(bytes)
+    }
+
     /// The cosign signatures of the manifest `digest` (none when there is no `.sig` tag).
     pub fn signatures(
         &mut self,

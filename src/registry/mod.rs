@@ -22,7 +22,7 @@ use std::time::Duration;
 
 pub use client::Fetcher;
 pub use lockfile::{LOCKFILE_NAME, LockEntry, Lockfile};
-pub use reference::ModuleRef;
+pub use reference::{ModuleRef, RegistryRef};
 pub use sources::Sources;
 pub use store::{Store, sha256};
 pub use verify::VerifyConfig;

@@ -94,6 +94,20 @@ impl fmt::Display for ModuleRef {
 }
 
 impl RegistryRef {
+    /// A container image reference as a policy names it to the `oci/*` host calls, with
+    /// Docker's defaults: `busybox` is `docker.io/library/busybox:latest`.
+    pub fn image(text: &str) -> Result<RegistryRef, ReferenceError> {
+        let first = text.split('/').next().unwrap_or("");
+        let has_host = text.contains('/')
+            && (first.contains('.') || first.contains(':') || first == "localhost");
+        let full = match (has_host, text.contains('/')) {
+            (true, _) => text.to_string(),
+            (false, true) => format!("docker.io/{text}"),
+            (false, false) => format!("docker.io/library/{text}"),
+        };
+        Self::parse(text, &full)
+    }
+
     /// `HOST[:PORT]/PATH[:TAG][@sha256:HEX]`, as the distribution spec's reference grammar
     /// writes it. Parsed here rather than with oci-client's parser, whose regular expression
     /// costs tens of milliseconds to compile: more than a whole warm check.

@@ -12,6 +12,7 @@
 mod builtins;
 mod check;
 mod config;
+mod context;
 mod corpus;
 mod first_contact;
 mod formats;

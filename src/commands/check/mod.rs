@@ -117,6 +117,7 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
                     .collect(),
                 replay: args.context.replay_host_capabilities_interactions.clone(),
                 record: args.context.record_host_capabilities_interactions.clone(),
+                registry: commands::registry::image_access(config, &args.registry)?,
             },
         };
         let outcome = check::run(&options);
