@@ -106,6 +106,7 @@ fn wasi_host_calls_answer_through_stdin_with_inverted_codes() {
         "--settings-json",
         r#"{"host_call":true}"#,
         "--verbose",
+        "--offline",
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
