@@ -28,4 +28,5 @@ mod registry;
 mod requests;
 mod result_cache;
 mod run;
+mod suites;
 mod support;
