@@ -210,7 +210,9 @@ cases:
         .code(2)
         .expect("  ERROR   no registries\n")
         .expect("result: expected allowed, got error")
-        .expect("errors: image-registries: invalid settings: allowed must list at least one registry prefix")
+        .expect(
+            "× image-registries: invalid settings: allowed must list at least one registry prefix",
+        )
         .expect("╭─[admit-test.yaml:1:17]");
     // No test file at all.
     let empty = scratch(&[("pod.yaml", POD)]);

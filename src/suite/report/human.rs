@@ -19,7 +19,7 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use super::{detail, errors_line};
+use super::detail;
 use crate::findings::Finding;
 use crate::reports::HumanReport;
 use crate::suite::outcome::{CaseResult, Mismatch, Status, SuiteOutcome, notes};
@@ -100,7 +100,7 @@ fn label(status: Status) -> &'static str {
 }
 
 /// What differs, then the snippet of every finding that came out unexpected (of every
-/// finding, when the findings were not compared) and of every error.
+/// finding, when the findings were not compared) and of every error, which says what it is.
 fn write_case(
     out: &mut dyn std::io::Write,
     case: &CaseResult,
@@ -110,9 +110,6 @@ fn write_case(
         for line in detail(mismatch) {
             writeln!(out, "  {line}")?;
         }
-    }
-    if case.status == Status::Error {
-        writeln!(out, "  errors: {}", errors_line(&case.got.errors))?;
     }
     let diff = case.mismatches.iter().find_map(|m| match m {
         Mismatch::Findings(diff) => Some(diff),
