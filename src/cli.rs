@@ -74,6 +74,13 @@ enum Command {
     Pull(PullArgs),
     /// Embed Kubewarden metadata in a module, as `kwctl annotate`.
     Annotate(AnnotateArgs),
+    /// Run declarative policy test suites: every admit-test.yaml (and NAME.admit-test.yaml)
+    /// under PATHS, each case's manifest or request through its policies, compared with what
+    /// the case expects.
+    ///
+    /// Exit status: 0 every case passed, 1 a case failed, 2 a case ended in an error (a
+    /// policy failed where none was expected) or a test file is invalid.
+    Test(Box<TestArgs>),
     /// Write a commented starter admit.yaml and print the pre-commit snippet.
     Init {
         /// The directory to write admit.yaml in.
@@ -300,6 +307,38 @@ pub(crate) struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// Test files, or directories searched for admit-test.yaml and NAME.admit-test.yaml
+    /// (honouring .gitignore, as `check` walks).
+    #[arg(default_value = ".")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Run only the cases whose `SUITE: CASE` this regular expression finds.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) filter: Option<String>,
+    /// Rewrite each case's expected findings (and result) in its test file to what the
+    /// policies give now, keeping the rest of the file; review the diff before committing.
+    #[arg(long)]
+    pub(crate) update: bool,
+    /// Output format, optionally with a file to write it to: `human` (each case, then what
+    /// differs with the findings' snippets), `concise` (one line per failing case), `json` or
+    /// `junit`. Repeat for several; standard output carries the one without a file, else
+    /// `human`.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = commands::test::parse_output)]
+    pub(crate) formats: Vec<crate::suite::report::OutputSpec>,
+    /// When to use colours (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+    /// Compile every policy afresh instead of using the compiled-module cache.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Where compiled modules are cached [default: as `check`].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
 struct AnnotateArgs {
     /// The module to annotate.
     input: PathBuf,
@@ -359,6 +398,7 @@ pub fn main() -> ExitCode {
             commands::policies::policies(config.as_deref(), isolated)
         }
         Command::Explain { id } => commands::explain::explain(&id),
+        Command::Test(args) => commands::test::test(*args),
         Command::Init { directory, force } => commands::init::init(&directory, force),
         Command::Inspect {
             policy,

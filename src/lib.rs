@@ -26,4 +26,5 @@ pub mod requests;
 pub mod source;
 pub mod subprocess;
 mod suggest;
+pub(crate) mod suite;
 pub mod suppressions;

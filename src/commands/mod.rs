@@ -11,6 +11,7 @@ mod response;
 pub(crate) mod run;
 mod settings;
 mod source;
+pub(crate) mod test;
 
 use std::path::Path;
 use std::time::Duration;

@@ -29,4 +29,5 @@ mod registry;
 mod requests;
 mod result_cache;
 mod run;
+mod suites;
 mod support;
