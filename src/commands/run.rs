@@ -15,7 +15,7 @@ use super::response::{admission_response, error_response};
 use super::settings::parse_settings;
 use super::source::PolicyModule;
 use crate::cli::RunArgs;
-use crate::context::{ContextAnswers, Grant, Recorder, Replay, RepositoryBuilder};
+use crate::context::ContextAnswers;
 use crate::documents::{self, Node};
 use crate::policies::{
     CallError, CompiledPolicy, ExecutionMode, HostContext, Limits, ModuleCache, PolicyLoadError,
@@ -290,35 +290,15 @@ fn context_answers(
     policy: &CompiledPolicy,
     registry: Option<(crate::registry::Sources, std::time::Duration)>,
 ) -> miette::Result<Arc<ContextAnswers>> {
-    let catalog = ResourceCatalog::builtin();
-    let mut builder = RepositoryBuilder::default();
-    if let Some(error) = builder
-        .add_files(&args.context, &catalog)
-        .into_iter()
-        .next()
-    {
-        return Err(miette!("{}: {}", error.name, error.message));
-    }
-    let replay = args
-        .replay_host_capabilities_interactions
-        .as_deref()
-        .map(Replay::read)
-        .transpose()
-        .map_err(|e| miette!("{e}"))?;
-    Ok(Arc::new(ContextAnswers {
-        repository: Arc::new(builder.build()),
-        catalog,
-        grants: vec![Grant {
-            policy: policy.id().to_string(),
-            resources: args
-                .allow_context_aware
-                .then(|| policy.context_aware_resources()),
-        }],
-        replay,
-        recorder: args
-            .record_host_capabilities_interactions
-            .as_ref()
-            .map(|_| Recorder::default()),
-        images: registry.map(|(sources, timeout)| crate::context::Images::new(sources, timeout)),
-    }))
+    ContextAnswers::for_one_policy(
+        policy.id(),
+        args.allow_context_aware
+            .then(|| policy.context_aware_resources()),
+        &args.context,
+        args.replay_host_capabilities_interactions.as_deref(),
+        args.record_host_capabilities_interactions.is_some(),
+        registry.map(|(sources, timeout)| crate::context::Images::new(sources, timeout)),
+    )
+    .map(Arc::new)
+    .map_err(|e| miette!("{e}"))
 }

@@ -37,6 +37,38 @@ pub struct ContextAnswers {
     pub images: Option<super::Images>,
 }
 
+impl ContextAnswers {
+    /// The answers for one policy evaluating one request (`admit run`, a request case of
+    /// `admit test`): no repository around it, so the objects of the context `files`; or the
+    /// session `replay`. `resources`: the policy's grant (`None` when not allowed).
+    pub fn for_one_policy(
+        policy: &str,
+        resources: Option<Vec<(String, String)>>,
+        files: &[std::path::PathBuf],
+        replay: Option<&std::path::Path>,
+        record: bool,
+        images: Option<super::Images>,
+    ) -> Result<ContextAnswers, String> {
+        let catalog = ResourceCatalog::builtin();
+        let mut builder = super::RepositoryBuilder::default();
+        if let Some(error) = builder.add_files(files, &catalog).into_iter().next() {
+            return Err(format!("{}: {}", error.name, error.message));
+        }
+        let replay = replay.map(Replay::read).transpose()?;
+        Ok(ContextAnswers {
+            repository: Arc::new(builder.build()),
+            catalog,
+            grants: vec![Grant {
+                policy: policy.to_string(),
+                resources,
+            }],
+            replay,
+            recorder: record.then(Recorder::default),
+            images,
+        })
+    }
+}
+
 const HOW_TO_ALLOW: &str = "admit: allow it with --allow-context-aware, or `allow-context-aware: true` on the policy's admit.yaml entry";
 
 impl ContextAnswers {

@@ -98,8 +98,7 @@ impl CaseInput {
 /// (`context:` and `replay:`, the file's and the case's).
 ///
 /// Read and checked with the test file, and handed to every run of the case in
-/// `runner::CaseRun::host_context`; the evaluation that answers `kubernetes/*` calls from
-/// them is issue 20's first part.
+/// `runner::CaseRun::host_context`, whose policies' host calls they answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct HostContext {
     /// Manifests added to what context-aware policies see, never checked themselves: the
@@ -108,13 +107,6 @@ pub(crate) struct HostContext {
     /// A kwctl host-capabilities session (`--replay-host-capabilities-interactions`): the
     /// case's, else the file's.
     pub(crate) replay: Option<PathBuf>,
-}
-
-impl HostContext {
-    /// Whether the case names anything for host calls.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.context_files.is_empty() && self.replay.is_none()
-    }
 }
 
 /// What a case's evaluation gave, in one word.

@@ -106,8 +106,6 @@ pub(crate) struct CaseResult {
     pub(crate) mismatches: Vec<Mismatch>,
     /// What came out.
     pub(crate) got: Got,
-    /// Whether the case names context files or a replay session.
-    pub(crate) names_host_context: bool,
 }
 
 /// One test file, run.
@@ -146,8 +144,6 @@ pub(crate) struct Counts {
     pub(crate) updated: usize,
     /// Cases `--filter` left out.
     pub(crate) filtered: usize,
-    /// Cases that name context files or a replay session.
-    pub(crate) with_host_context: usize,
 }
 
 impl SuiteOutcome {
@@ -165,7 +161,6 @@ impl SuiteOutcome {
             };
             for case in cases {
                 counts.cases += 1;
-                counts.with_host_context += usize::from(case.names_host_context);
                 match case.status {
                     Status::Passed => counts.passed += 1,
                     Status::Failed => counts.failed += 1,
@@ -214,23 +209,4 @@ impl std::fmt::Display for Counts {
         }
         Ok(())
     }
-}
-
-/// The notes after the summary line: what the run did not do.
-pub(crate) fn notes(counts: &Counts) -> Vec<String> {
-    let mut notes = Vec::new();
-    if counts.with_host_context > 0 {
-        // Issue 20, part 1 gives them to the policies' host calls; until then a test that
-        // relies on them must not pass silently for the wrong reason, so it is said.
-        notes.push(format!(
-            "{} name context files or a replay session; this build checks those files but does \
-             not yet answer policies' host calls from them",
-            if counts.with_host_context == 1 {
-                "1 case".to_string()
-            } else {
-                format!("{} cases", counts.with_host_context)
-            }
-        ));
-    }
-    notes
 }

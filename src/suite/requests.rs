@@ -67,6 +67,7 @@ pub(crate) fn evaluate(
     runtime: &PolicyRuntime,
     spec: &PolicySpec,
     input: RequestInput<'_>,
+    host: &super::format::HostContext,
 ) -> Answer {
     let named = spec.id.clone().unwrap_or_else(|| spec.source.name());
     let failed = |policy: &str, message: String| Answer::Failed {
@@ -115,7 +116,23 @@ pub(crate) fn evaluate(
         Ok(json) => json,
         Err(error) => return failed(&id, format!("cannot serialize the request: {error}")),
     };
-    match instance.validate(&json) {
+    let answers = match crate::context::ContextAnswers::for_one_policy(
+        &id,
+        Some(policy.context_aware_resources()),
+        &host.context_files,
+        host.replay.as_deref(),
+        false,
+        None,
+    ) {
+        Ok(answers) => answers,
+        Err(message) => return failed(&id, message),
+    };
+    let host = crate::policies::HostContext {
+        answers: Some(std::sync::Arc::new(answers)),
+        policy: 0,
+        subject: None,
+    };
+    match instance.validate_with(&json, &host) {
         Ok(response) => Answer::Response {
             response: Box::new(response),
             original,

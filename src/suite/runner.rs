@@ -180,7 +180,6 @@ fn run_case(
         status,
         mismatches,
         got,
-        names_host_context: !run.host_context.is_empty(),
     }
 }
 
@@ -196,8 +195,8 @@ fn inline_path(options: &RunOptions, run: &CaseRun<'_>) -> PathBuf {
 
 /// What `admit check --isolated --no-render PATH` with the case's policies gives.
 fn check_manifest(run: &CaseRun<'_>, options: &RunOptions, path: &Path) -> Got {
-    // `run.host_context` belongs in these options once the check answers context-aware
-    // policies' host calls (issue 20, part 1); until then `outcome::notes` says it is unused.
+    // A test names its policies on purpose: each may read what its metadata lists, answered
+    // from the case's manifests and context files, or from its replayed session.
     let check_options = CheckOptions {
         paths: vec![path.to_path_buf()],
         stdin_name: "<stdin>".into(),
@@ -215,6 +214,13 @@ fn check_manifest(run: &CaseRun<'_>, options: &RunOptions, path: &Path) -> Got {
         render: check::RenderOptions {
             enabled: false,
             ..check::RenderOptions::default()
+        },
+        context: check::ContextOptions {
+            allow_all: true,
+            files: run.host_context.context_files.clone(),
+            replay: run.host_context.replay.clone(),
+            record: None,
+            registry: None,
         },
     };
     got_from_check(check::run(&check_options))
@@ -291,7 +297,12 @@ fn patch_of_manifest(
             return;
         }
     };
-    let answer = requests::evaluate(runtime, spec, RequestInput::Manifest(&document.root));
+    let answer = requests::evaluate(
+        runtime,
+        spec,
+        RequestInput::Manifest(&document.root),
+        run.host_context,
+    );
     match &answer {
         Answer::Failed { policy, message } => {
             got.errors.push(Finding::new(
@@ -339,7 +350,14 @@ fn evaluate_request(
     let answers: Vec<Answer> = run
         .policies
         .iter()
-        .map(|spec| requests::evaluate(runtime, spec, RequestInput::Document(document)))
+        .map(|spec| {
+            requests::evaluate(
+                runtime,
+                spec,
+                RequestInput::Document(document),
+                run.host_context,
+            )
+        })
         .collect();
     let mut errors = Vec::new();
     let mut rejections = Vec::new();

@@ -485,10 +485,7 @@ cases:
         ("cluster.yaml", cluster),
         ("session.yml", session),
     ]);
-    test_in(dir.path(), &[]).code(0).expect(
-        "note: 1 case name context files or a replay session; this build checks those files \
-         but does not yet answer policies' host calls from them",
-    );
+    test_in(dir.path(), &[]).code(0);
     // A mistake in the session is reported at its line, in the session file.
     std::fs::write(
         dir.path().join("session.yml"),
@@ -569,4 +566,17 @@ cases:
     // From then on, from the store.
     drop(registry);
     support::admit_env(dir.path(), &["test", "--offline", "--locked"], None, &env).code(0);
+}
+
+#[test]
+fn a_context_aware_policy_is_tested_against_context_files_and_sessions() {
+    // tests/policies/context-aware/admit-test.yaml: the same Deployment allowed with cluster
+    // state as context, rejected at its serviceAccountName without, and both verdicts again
+    // from kwctl sessions.
+    let run = admit(&["test", "tests/policies/context-aware"]);
+    run.code(0)
+        .expect("  ok      a ServiceAccount in the cluster state exists\n")
+        .expect("  ok      a ServiceAccount nowhere is rejected at serviceAccountName\n")
+        .expect("  ok      a recorded cluster that lacks it rejects\n")
+        .expect("4 cases, 4 passed, 0 failed, 0 errors");
 }

@@ -9,7 +9,7 @@
 //! ```
 
 use super::{errors_line, summarize};
-use crate::suite::outcome::{Status, SuiteOutcome, notes};
+use crate::suite::outcome::{Status, SuiteOutcome};
 
 pub(super) fn write(out: &mut dyn std::io::Write, outcome: &SuiteOutcome) -> std::io::Result<()> {
     for file in &outcome.files {
@@ -47,9 +47,6 @@ pub(super) fn write(out: &mut dyn std::io::Write, outcome: &SuiteOutcome) -> std
     }
     let counts = outcome.counts();
     writeln!(out, "{counts}")?;
-    for note in notes(&counts) {
-        writeln!(out, "note: {note}")?;
-    }
     Ok(())
 }
 

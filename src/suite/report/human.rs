@@ -22,7 +22,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use super::detail;
 use crate::findings::Finding;
 use crate::reports::HumanReport;
-use crate::suite::outcome::{CaseResult, Mismatch, Status, SuiteOutcome, notes};
+use crate::suite::outcome::{CaseResult, Mismatch, Status, SuiteOutcome};
 use crate::suite::verdict::DiffLine;
 
 pub(super) fn write(
@@ -83,9 +83,6 @@ pub(super) fn write(
     let counts = outcome.counts();
     writeln!(out)?;
     writeln!(out, "{counts} ({:.2} s)", outcome.elapsed.as_secs_f64())?;
-    for note in notes(&counts) {
-        writeln!(out, "note: {note}")?;
-    }
     Ok(())
 }
 

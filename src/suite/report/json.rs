@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::summarize;
 use crate::findings::Finding;
 use crate::suite::format::kind_name;
-use crate::suite::outcome::{CaseResult, Mismatch, SuiteOutcome, notes};
+use crate::suite::outcome::{CaseResult, Mismatch, SuiteOutcome};
 use crate::suite::verdict::{DiffLine, place};
 
 /// The version of the document.
@@ -75,7 +75,6 @@ pub(super) fn write(out: &mut dyn std::io::Write, outcome: &SuiteOutcome) -> std
             "filtered": counts.filtered,
             "elapsed_seconds": outcome.elapsed.as_secs_f64(),
         },
-        "notes": notes(&counts),
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
