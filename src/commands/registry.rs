@@ -48,6 +48,13 @@ pub(crate) fn session(
     Session::open(options).map_err(miette::Report::new)
 }
 
+/// The admit.yaml governing the current directory, for commands about one policy.
+pub(crate) fn cwd_config() -> miette::Result<Option<Config>> {
+    config::discover(Path::new("."))
+        .map(|path| config::load(&path).map_err(miette::Report::new_boxed))
+        .transpose()
+}
+
 /// How the `oci/*` host calls of policies that inspect images reach registries: as modules are
 /// fetched (sources.yaml, the time limit); `None` with `--offline`, when they are refused.
 pub(crate) fn image_access(

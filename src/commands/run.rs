@@ -135,7 +135,7 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
     let answers = context_answers(
         &options.context,
         &policy,
-        super::registry::image_access(None, &options.registry)?,
+        super::registry::image_access(super::registry::cwd_config()?.as_ref(), &options.registry)?,
     )?;
     let host = HostContext {
         answers: Some(answers.clone()),

@@ -68,9 +68,7 @@ impl PolicyModule {
 impl PolicyModule {
     fn fetch(name: &str, flags: &RegistryArgs) -> miette::Result<Self> {
         let reference = ModuleRef::parse(name).map_err(|e| miette!("{e}"))?;
-        let config = crate::config::discover(Path::new("."))
-            .map(|path| crate::config::load(&path).map_err(miette::Report::new_boxed))
-            .transpose()?;
+        let config = super::registry::cwd_config()?;
         let mut session = super::registry::session(config.as_ref(), flags, None)?;
         let module = session
             .module(&reference)

@@ -616,3 +616,50 @@ fn a_registry_with_a_private_ca_is_trusted_through_sources_yaml() {
         run.stdout
     );
 }
+
+#[test]
+fn an_image_a_policy_asks_about_is_looked_up_in_the_registry_unless_offline() {
+    let registry = Registry::start();
+    let digest = registry.push_policy("images/app:v1", &module("noop"));
+    let project = Project::new(&[], &[&registry.host], "");
+    // Registries reached as admit.yaml says, for `admit run` too.
+    std::fs::write(
+        project.path("admit.yaml"),
+        "registry:\n  sources: sources.yaml\n",
+    )
+    .unwrap();
+    let settings = format!("{{\"digest_of\": \"{}/images/app:v1\"}}", registry.host);
+    let wasi = root()
+        .join("tests/policies/wasi-policy.wasm")
+        .display()
+        .to_string();
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            wasi.as_str(),
+            "--settings-json",
+            &settings,
+            "--manifest",
+            "pod.yaml",
+        ];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    let run = ask(&[]);
+    run.code(0);
+    assert!(
+        run.stdout
+            .contains(&format!("digest: {{\\\"digest\\\":\\\"{digest}\\\"}}")),
+        "{}",
+        run.stdout
+    );
+    let offline = ask(&["--offline"]);
+    offline.code(0);
+    assert!(
+        offline
+            .stdout
+            .contains("host capability oci/v1/manifest_digest is not available offline"),
+        "{}",
+        offline.stdout
+    );
+}

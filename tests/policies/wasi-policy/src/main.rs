@@ -12,7 +12,9 @@
 //! * `"exit": N`: write to stderr, then exit with code N;
 //! * `"label": "key"`: mutate: add `metadata.labels.<key>: "admit"` to the object;
 //! * `"host_call": true`: log through `host.call`, then ask for an OCI digest, which an offline
-//!   host refuses; reject with the refusal read back from stdin, proving both return codes.
+//!   host refuses; reject with the refusal read back from stdin, proving both return codes;
+//! * `"digest_of": "IMAGE"`: ask `oci/v1/manifest_digest` of IMAGE and reject with the answer
+//!   (`digest: {...}`) or the refusal, so a test sees what the host answered.
 
 use std::io::{Read, Write};
 
@@ -117,6 +119,16 @@ fn validate(payload: &Value) -> Value {
         }
         return match call_host("oci", "v1/manifest_digest", br#""busybox""#) {
             Ok(_) => json!({"accepted": true}),
+            Err(error) => json!({"accepted": false, "message": error}),
+        };
+    }
+    if let Some(image) = settings["digest_of"].as_str() {
+        let payload = json!(image).to_string();
+        return match call_host("oci", "v1/manifest_digest", payload.as_bytes()) {
+            Ok(answer) => json!({
+                "accepted": false,
+                "message": format!("digest: {}", String::from_utf8_lossy(&answer)),
+            }),
             Err(error) => json!({"accepted": false, "message": error}),
         };
     }
