@@ -29,7 +29,7 @@ pub(crate) struct ContextOptions {
     /// Where to write the session of this run's answers.
     pub(crate) record: Option<PathBuf>,
     /// How `oci/*` image calls reach registries; `None` offline.
-    pub(crate) registry: Option<(crate::registry::Sources, std::time::Duration)>,
+    pub(crate) registry: Option<(Option<PathBuf>, std::time::Duration)>,
 }
 
 /// The run's answers, and what they depend on (folded into the result cache's key).
@@ -51,12 +51,7 @@ fn grants(options: &ContextOptions, policies: &[Policy<'_>]) -> Vec<Grant> {
                 resources: allowed.then(|| {
                     policy
                         .metadata()
-                        .map(|m| {
-                            m.context_aware_resources
-                                .iter()
-                                .map(|r| (r.api_version.clone(), r.kind.clone()))
-                                .collect()
-                        })
+                        .map(crate::policies::metadata::Metadata::context_aware_kinds)
                         .unwrap_or_default()
                 }),
             }

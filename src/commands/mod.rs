@@ -20,6 +20,20 @@ use miette::miette;
 
 use crate::atomic_file;
 
+/// The compiled-module cache `--no-cache` and `--cache-dir` ask for: none, the directory
+/// given, or the default one.
+fn module_cache(
+    no_cache: bool,
+    cache_dir: Option<std::path::PathBuf>,
+) -> Option<crate::policies::ModuleCache> {
+    if no_cache {
+        return None;
+    }
+    cache_dir
+        .or_else(crate::policies::ModuleCache::default_dir)
+        .map(crate::policies::ModuleCache::new)
+}
+
 /// Write a file atomically, as a diagnostic when that fails.
 fn write_atomically(path: &Path, bytes: &[u8]) -> miette::Result<()> {
     // A report, a configuration or a module the user named: a missing directory is more likely

@@ -25,17 +25,11 @@ pub(crate) fn session(
         Some(config) => Some(registry::lockfile_in(&config.directory)),
         None => Some(PathBuf::from(LOCKFILE_NAME)).filter(|p| p.is_file()),
     };
-    let sources = match config
-        .and_then(|c| c.registry.sources.clone())
-        .or_else(Sources::default_path)
-    {
+    let sources = match sources_path(config) {
         Some(path) => Sources::read(&path).map_err(miette::Report::new)?,
         None => Sources::default(),
     };
-    let timeout = config
-        .and_then(|c| c.registry.timeout)
-        .map(std::time::Duration::from_secs_f64)
-        .or_else(Options::timeout_from_env);
+    let timeout = timeout(config);
     let options = Options {
         cache_dir: cache_dir.or_else(ModuleCache::default_dir),
         lockfile,
@@ -50,9 +44,7 @@ pub(crate) fn session(
 
 /// The admit.yaml governing the current directory, for commands about one policy.
 pub(crate) fn cwd_config() -> miette::Result<Option<Config>> {
-    config::discover(Path::new("."))
-        .map(|path| config::load(&path).map_err(miette::Report::new_boxed))
-        .transpose()
+    find_config(None)
 }
 
 /// How the `oci/*` host calls of policies that inspect images reach registries: as modules are
@@ -60,23 +52,29 @@ pub(crate) fn cwd_config() -> miette::Result<Option<Config>> {
 pub(crate) fn image_access(
     config: Option<&Config>,
     flags: &RegistryArgs,
-) -> miette::Result<Option<(Sources, std::time::Duration)>> {
+) -> Option<(Option<PathBuf>, std::time::Duration)> {
     if flags.offline || Options::offline_from_env() {
-        return Ok(None);
+        return None;
     }
-    let sources = match config
+    Some((
+        sources_path(config),
+        timeout(config).unwrap_or(registry::DEFAULT_TIMEOUT),
+    ))
+}
+
+/// kwctl's sources.yaml: admit.yaml's `registry.sources`, else kwctl's default file.
+fn sources_path(config: Option<&Config>) -> Option<PathBuf> {
+    config
         .and_then(|c| c.registry.sources.clone())
         .or_else(Sources::default_path)
-    {
-        Some(path) => Sources::read(&path).map_err(miette::Report::new)?,
-        None => Sources::default(),
-    };
-    let timeout = config
+}
+
+/// The limit of one registry request: admit.yaml's, else `ADMIT_REGISTRY_TIMEOUT`.
+fn timeout(config: Option<&Config>) -> Option<std::time::Duration> {
+    config
         .and_then(|c| c.registry.timeout)
         .map(std::time::Duration::from_secs_f64)
         .or_else(Options::timeout_from_env)
-        .unwrap_or(registry::DEFAULT_TIMEOUT);
-    Ok(Some((sources, timeout)))
 }
 
 /// Write the lockfile if the run added to it, and say what it added.

@@ -135,7 +135,7 @@ pub(crate) fn run(args: RunArgs) -> miette::Result<()> {
     let answers = context_answers(
         &options.context,
         &policy,
-        super::registry::image_access(super::registry::cwd_config()?.as_ref(), &options.registry)?,
+        super::registry::image_access(super::registry::cwd_config()?.as_ref(), &options.registry),
     )?;
     let host = HostContext {
         answers: Some(answers.clone()),
@@ -288,7 +288,7 @@ fn read_document(path: &Path) -> miette::Result<Node> {
 fn context_answers(
     args: &crate::cli::ContextArgs,
     policy: &CompiledPolicy,
-    registry: Option<(crate::registry::Sources, std::time::Duration)>,
+    registry: Option<(Option<PathBuf>, std::time::Duration)>,
 ) -> miette::Result<Arc<ContextAnswers>> {
     ContextAnswers::for_one_policy(
         policy.id(),

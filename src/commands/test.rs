@@ -1,7 +1,7 @@
 //! `admit test`: find the test files under the paths, read them, fetch the modules they name
 //! by reference, run their cases, rewrite them with `--update`, and write the reports.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, miette};
@@ -9,7 +9,6 @@ use miette::{IntoDiagnostic, miette};
 use super::write_atomically;
 use crate::cli::{ColorChoice, TestArgs};
 use crate::config;
-use crate::policies::ModuleCache;
 use crate::suite::report::{Format, OutputSpec};
 use crate::suite::{self, RunOptions, SuiteOutcome, TestFile, TestFileError};
 
@@ -37,14 +36,7 @@ pub(crate) fn test(args: TestArgs) -> miette::Result<u8> {
             paths.join(", ")
         ));
     }
-    let cache = if args.no_cache {
-        None
-    } else {
-        args.cache_dir
-            .clone()
-            .or_else(ModuleCache::default_dir)
-            .map(ModuleCache::new)
-    };
+    let cache = super::module_cache(args.no_cache, args.cache_dir.clone());
     // Kept until the run ends when there is no cache directory to write inline manifests in.
     let scratch;
     let inline_dir = match cache
@@ -178,14 +170,7 @@ fn write_reports(
             }
             None => {
                 let stdout = std::io::stdout();
-                let color = match color {
-                    ColorChoice::Always => true,
-                    ColorChoice::Never => false,
-                    ColorChoice::Auto => {
-                        stdout.is_terminal()
-                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    }
-                };
+                let color = color.for_stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
                 output
                     .format

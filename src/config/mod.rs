@@ -237,6 +237,21 @@ fn globs(node: &Node, what: &str) -> ReadResult<GlobSet> {
         .map_err(|e| Problem::new(node.span, format!("invalid {what} globs: {e}")))
 }
 
+/// The built-in policy `id`, or the error at `span` with the ids there are.
+pub(crate) fn builtin(id: &str, span: crate::source::Span) -> ReadResult<&'static Builtin> {
+    Builtin::find(id).ok_or_else(|| {
+        let ids: Vec<&str> = crate::policies::builtin::BUILTINS
+            .iter()
+            .map(|b| b.id)
+            .collect();
+        Problem::new(span, format!("unknown built-in policy `{id}`")).help(reader::choices(
+            "built-in ids",
+            &ids,
+            id,
+        ))
+    })
+}
+
 /// `allow-context-aware: true|false` on a policy entry.
 fn allow_context_aware(item: &Node) -> ReadResult<bool> {
     item.get("allow-context-aware")
@@ -510,17 +525,7 @@ fn policy_entry(
                     .map(PolicySource::Builtin)
                     .collect()
             }
-            "id" => {
-                let builtin = Builtin::find(text).ok_or_else(|| {
-                    let ids: Vec<&str> = crate::policies::builtin::BUILTINS
-                        .iter()
-                        .map(|b| b.id)
-                        .collect();
-                    Problem::new(value.span, format!("unknown built-in policy `{text}`"))
-                        .help(reader::choices("built-in ids", &ids, text))
-                })?;
-                vec![PolicySource::Builtin(builtin)]
-            }
+            "id" => vec![PolicySource::Builtin(builtin(text, value.span)?)],
             _ if crate::registry::ModuleRef::is_remote(text) => {
                 vec![PolicySource::remote(text).map_err(|e| Problem::new(value.span, e))?]
             }

@@ -7,18 +7,22 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use std::path::PathBuf;
+
 use crate::registry::{Fetcher, RegistryRef, Sources};
 
 /// A registry client made on the first image call.
 pub struct Images {
-    sources: Sources,
+    sources: Option<PathBuf>,
     timeout: Duration,
     fetcher: Mutex<Option<Fetcher>>,
 }
 
 impl Images {
-    /// Images asked of registries as `sources` says, each request within `timeout`.
-    pub fn new(sources: Sources, timeout: Duration) -> Images {
+    /// Images asked of registries as the sources.yaml at `sources` says (read on the first
+    /// image call, so a run whose policies ask none reads nothing), each request within
+    /// `timeout`.
+    pub fn new(sources: Option<PathBuf>, timeout: Duration) -> Images {
         Images {
             sources,
             timeout,
@@ -36,7 +40,11 @@ impl Images {
             .lock()
             .map_err(|_| "the registry client failed".to_string())?;
         if guard.is_none() {
-            *guard = Some(Fetcher::new(self.sources.clone(), self.timeout).map_err(|e| e.message)?);
+            let sources = match &self.sources {
+                Some(path) => Sources::read(path).map_err(|e| e.message)?,
+                None => Sources::default(),
+            };
+            *guard = Some(Fetcher::new(sources, self.timeout).map_err(|e| e.message)?);
         }
         let Some(fetcher) = guard.as_mut() else {
             return Err("no registry client".into());

@@ -42,6 +42,15 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The resources `contextAwareResources` lists, as (apiVersion, kind): what a policy may
+    /// read of the cluster when allowed.
+    pub fn context_aware_kinds(&self) -> Vec<(String, String)> {
+        self.context_aware_resources
+            .iter()
+            .map(|r| (r.api_version.clone(), r.kind.clone()))
+            .collect()
+    }
+
     /// The `io.kubewarden.policy.<key>` annotation (description, url, severity...), when it
     /// is there and not blank.
     pub fn policy_annotation(&self, key: &str) -> Option<&str> {

@@ -96,12 +96,7 @@ impl CompiledPolicy {
     pub(crate) fn context_aware_resources(&self) -> Vec<(String, String)> {
         self.metadata
             .as_ref()
-            .map(|m| {
-                m.context_aware_resources
-                    .iter()
-                    .map(|r| (r.api_version.clone(), r.kind.clone()))
-                    .collect()
-            })
+            .map(Metadata::context_aware_kinds)
             .unwrap_or_default()
     }
 

@@ -16,7 +16,7 @@ use crate::config::reader::{self, Problem};
 use crate::documents::{Entry, Node, Value};
 use crate::findings::FindingKind;
 use crate::inputs::normalize;
-use crate::policies::{Builtin, ExecutionMode, PolicySource, Settings, UnknownExecutionMode};
+use crate::policies::{ExecutionMode, PolicySource, Settings, UnknownExecutionMode};
 use crate::source::SourceFile;
 
 const TOP_KEYS: [&str; 5] = ["name", "policies", "context", "replay", "cases"];
@@ -222,15 +222,7 @@ fn policy(reading: &Reading<'_>, item: &Node) -> Read<SuitePolicy> {
     let value = &source_entry.value;
     let text = reader::string(value, &source_entry.key)?;
     let source = if source_entry.key == "id" {
-        let builtin = Builtin::find(text).ok_or_else(|| {
-            let ids: Vec<&str> = crate::policies::builtin::BUILTINS
-                .iter()
-                .map(|b| b.id)
-                .collect();
-            Problem::new(value.span, format!("unknown built-in policy `{text}`"))
-                .help(reader::choices("built-in ids", &ids, text))
-        })?;
-        PolicySource::Builtin(builtin)
+        PolicySource::Builtin(crate::config::builtin(text, value.span)?)
     } else if crate::registry::ModuleRef::is_remote(text) {
         let mut source = PolicySource::remote(text).map_err(|e| Problem::new(value.span, e))?;
         if let PolicySource::Remote(remote) = &mut source {

@@ -17,7 +17,7 @@ use crate::cli::CheckArgs;
 use crate::commands::{self, policy_timeout};
 use crate::config::Config;
 use crate::inputs::{Selection, pattern_globs};
-use crate::policies::{DEFAULT_PRESET, Limits, ModuleCache, Settings, select};
+use crate::policies::{DEFAULT_PRESET, Limits, Settings, select};
 use crate::reports;
 use progress::ProgressBar;
 
@@ -38,14 +38,7 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
     }
     let cli_policies = policies::from_flags(&args)?;
     let cli_timeout = policy_timeout(args.policy_timeout)?;
-    let cache = if args.no_cache {
-        None
-    } else {
-        args.cache_dir
-            .clone()
-            .or_else(ModuleCache::default_dir)
-            .map(ModuleCache::new)
-    };
+    let cache = commands::module_cache(args.no_cache, args.cache_dir.clone());
     let groups = config_groups::config_groups(&args)?;
     // Settled before the check, which skips reading unchanged files when no report shows them.
     let configured_outputs = groups
@@ -117,7 +110,7 @@ pub(crate) fn check(args: CheckArgs) -> miette::Result<u8> {
                     .collect(),
                 replay: args.context.replay_host_capabilities_interactions.clone(),
                 record: args.context.record_host_capabilities_interactions.clone(),
-                registry: commands::registry::image_access(config, &args.registry)?,
+                registry: commands::registry::image_access(config, &args.registry),
             },
         };
         let outcome = check::run(&options);

@@ -1,6 +1,6 @@
 //! Where each report goes, and writing them.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use miette::{IntoDiagnostic, miette};
@@ -79,14 +79,7 @@ pub(super) fn write_reports(
                 write_atomically(path, &bytes)?;
             }
             None => {
-                let color = match color {
-                    ColorChoice::Always => true,
-                    ColorChoice::Never => false,
-                    ColorChoice::Auto => {
-                        stdout.is_terminal()
-                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    }
-                };
+                let color = color.for_stdout();
                 let report = output.format.report(color, width);
                 // Standard output is line-buffered: a large report would be a syscall a line.
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
