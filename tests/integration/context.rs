@@ -171,6 +171,9 @@ fn context_files_answer_calls_and_are_not_checked() {
     let run = run_with(&["--context", "cluster.yaml"]);
     run.code(0);
     assert!(run.stdout.contains("Checked 1 file,"), "{}", run.stdout);
+    // The same from admit.yaml's `context:`.
+    std::fs::write(repo.path().join("admit.yaml"), "context: [cluster.yaml]\n").unwrap();
+    run_with(&[]).code(0);
 }
 
 #[test]
