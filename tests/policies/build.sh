@@ -13,7 +13,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../scripts/wasm-toolchain.sh
 source "$HERE/../../scripts/wasm-toolchain.sh"
-POLICIES=(privileged require-labels pull-policy noop wasi-policy opa-labels gatekeeper-labels hostile context-aware)
+POLICIES=(privileged require-labels pull-policy noop wasi-policy opa-labels gatekeeper-labels hostile context-aware typed-workloads)
 # Policies that are not a crate of their own name: id -> "crate-dir target cargo-args...".
 # The other policies are the crate of their id, built for wasm32-wasip1.
 declare -A VARIANTS=(
