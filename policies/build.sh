@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build admit's built-in policies (Kubewarden waPC guests, wasm32-wasip1) and write each module
-# next to its source as policies/<id>/<id>.wasm, where the admit binary embeds it from.
+# next to its source as policies/<id>/<id>.wasm, where the admit binary embeds it from, and the
+# bundle of all of them that admit runs, policies/builtins/builtins.wasm (see its src/lib.rs).
 #
 #   policies/build.sh [ID...]    build every policy (or only IDs), update the committed modules
 #   policies/build.sh --check    rebuild into a temp dir; exit 1 if a committed module is stale
@@ -55,6 +56,8 @@ else
 fi
 packages=()
 for id in "${policies[@]}"; do packages+=(-p "$id"); done
+# The bundle compiles every policy's source, so it is rebuilt whichever policies were asked for.
+packages+=(-p builtins)
 wasm_cargo "$HERE" "$target_dir" "${packages[@]}" || die "cargo build failed (toolchain: $toolchain_line)"
 
 stale=()
@@ -69,6 +72,17 @@ for id in "${policies[@]}"; do
         compare_or_report "$out" "$committed" "$id.wasm" || stale+=("policies/$id/$id.wasm")
     fi
 done
+out="$target_dir/$TARGET/release/builtins.wasm"
+[[ -f "$out" ]] || die "cargo did not produce $out"
+committed="$HERE/builtins/builtins.wasm"
+if [[ $mode == build ]]; then
+    cp "$out" "$committed"
+    chmod 644 "$committed"
+    printf '%-28s %8d bytes  sha256:%s\n' "builtins.wasm" "$(size "$committed")" "$(sha "$committed")"
+else
+    compare_or_report "$out" "$committed" "builtins.wasm" || stale+=("policies/builtins/builtins.wasm")
+fi
+
 if [[ $mode == build ]]; then
     echo "$toolchain_line" >"$HERE/toolchain.txt"
     echo "build.sh: built ${#policies[@]} policies in $((SECONDS - start)) s" >&2

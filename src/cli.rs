@@ -48,6 +48,17 @@ enum Command {
         /// The policy or diagnostic id, e.g. `privileged` or `unused-suppression`.
         id: String,
     },
+    /// Write built-in policies out as Kubewarden modules (<OUTPUT>/<id>.wasm, with their
+    /// metadata), to push with `kwctl push` and run in a cluster; prints each file's size and
+    /// sha256.
+    Export {
+        /// Built-in ids or presets (baseline, restricted, recommended); none: every built-in.
+        #[arg(value_name = "POLICY")]
+        policies: Vec<String>,
+        /// The directory to write the modules in (created if missing).
+        #[arg(short, long, value_name = "DIR", default_value = ".")]
+        output: PathBuf,
+    },
     /// Evaluate one request with one policy and print the AdmissionResponse, as `kwctl run`.
     ///
     /// Prints one compact JSON line. Exit status: 0 whether the request was allowed or denied,
@@ -414,6 +425,7 @@ pub fn main() -> ExitCode {
             commands::policies::policies(config.as_deref(), isolated)
         }
         Command::Explain { id } => commands::explain::explain(&id),
+        Command::Export { policies, output } => commands::export::export(&policies, &output),
         Command::Test(args) => commands::test::test(*args),
         Command::Init { directory, force } => commands::init::init(&directory, force),
         Command::Inspect {

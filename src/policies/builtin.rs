@@ -84,6 +84,12 @@ impl Builtin {
         BUILTINS.iter().find(|b| b.id == id)
     }
 
+    /// The built-in whose module is `wasm`, byte for byte: however the module reached admit
+    /// (a built-in id, or a file `admit export` wrote), it runs from the bundle.
+    pub(crate) fn of_module(wasm: &[u8]) -> Option<&'static Builtin> {
+        BUILTINS.iter().find(|b| b.wasm == wasm)
+    }
+
     /// The module's metadata, read once per process: selecting a preset consults every
     /// built-in's. Built-ins are checked by tests to carry valid metadata, so a failure here
     /// means a broken build; it yields empty metadata rather than a panic.

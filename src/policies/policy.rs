@@ -2,6 +2,7 @@
 //! that evaluates requests with it ([`PolicyInstance`]): the one place that picks the ABI a
 //! module runs under.
 
+use super::builtin::Builtin;
 use super::metadata::{ExecutionMode, Metadata, PolicyType, read_metadata};
 use super::protocol::{Settings, SettingsValidationResponse, ValidationResponse};
 use super::rules::any_rule_matches;
@@ -56,18 +57,31 @@ impl CompiledPolicy {
         settings: Settings,
         mode_override: Option<ExecutionMode>,
     ) -> Result<Self, PolicyLoadError> {
-        let metadata = read_metadata(bytes).map_err(PolicyLoadError::Invalid)?;
+        let cannot_compile =
+            |e: wasmtime::Error| PolicyLoadError::Invalid(format!("cannot compile: {e:#}"));
+        // A built-in's own module runs as the same policy in the bundle of built-ins, which
+        // build.rs compiled ahead of time; anything else is compiled (or loaded from the cache).
+        let (metadata, module, operations) = match Builtin::of_module(bytes) {
+            Some(builtin) => (
+                Some(builtin.metadata().clone()),
+                runtime.builtins_module().map_err(cannot_compile)?,
+                wapc::Operations::bundled(builtin.id),
+            ),
+            None => (
+                read_metadata(bytes).map_err(PolicyLoadError::Invalid)?,
+                runtime.compile(bytes).map_err(cannot_compile)?,
+                wapc::Operations::own(),
+            ),
+        };
         let mode = resolve_mode(
             metadata.as_ref().map(|m| m.execution_mode),
             mode_override,
-            is_rego(bytes),
+            // What `is_rego` reads from the bytes, from the module compiled already.
+            module.exports().any(|e| e.name().starts_with("opa_")),
         )?;
-        let module = runtime
-            .compile(bytes)
-            .map_err(|e| PolicyLoadError::Invalid(format!("cannot compile: {e:#}")))?;
         // One arm per ABI; each ABI compiles nothing itself and only links.
         let guest: Box<dyn PreparedGuest> = match mode {
-            ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module)?,
+            ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module, operations)?,
             ExecutionMode::Wasi => wasi::prepare(runtime, &module)?,
             ExecutionMode::Opa | ExecutionMode::Gatekeeper => {
                 let policy_type = metadata.as_ref().map(|m| m.policy_type).unwrap_or_default();

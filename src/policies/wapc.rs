@@ -6,6 +6,8 @@
 //! `InstancePre`, reused across calls while it behaves, and thrown away after any failure,
 //! because a guest that trapped or timed out may have left its memory inconsistent.
 
+use std::sync::Arc;
+
 use wasmtime::{Caller, InstancePre, Linker, Store, TypedFunc};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
@@ -73,10 +75,38 @@ impl GuestState {
     }
 }
 
+/// The operations a module's handlers answer to: `validate` and `validate_settings` in a
+/// policy's own module; `<id>/validate` and `<id>/validate_settings` in the bundle of built-ins
+/// (`policies/builtins/src/lib.rs`), which holds every built-in's handlers.
+#[derive(Debug, Clone)]
+pub(crate) struct Operations {
+    validate: Arc<str>,
+    validate_settings: Arc<str>,
+}
+
+impl Operations {
+    /// The operations of a policy's own module.
+    pub(crate) fn own() -> Self {
+        Operations {
+            validate: "validate".into(),
+            validate_settings: "validate_settings".into(),
+        }
+    }
+
+    /// The operations of built-in `id` in the bundle.
+    pub(crate) fn bundled(id: &str) -> Self {
+        Operations {
+            validate: format!("{id}/validate").into(),
+            validate_settings: format!("{id}/validate_settings").into(),
+        }
+    }
+}
+
 /// Link a compiled waPC module: the nine waPC imports and WASI preview1.
 pub(crate) fn prepare(
     runtime: &PolicyRuntime,
     module: &wasmtime::Module,
+    operations: Operations,
 ) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
     if module.exports().any(|e| e.name().starts_with("opa_")) {
         return Err(PolicyLoadError::Invalid(
@@ -85,7 +115,7 @@ pub(crate) fn prepare(
         ));
     }
     let pre = link_module(runtime, module, link)?;
-    Ok(Box::new(WapcModule { pre }))
+    Ok(Box::new(WapcModule { pre, operations }))
 }
 
 /// Ask a waPC module its protocol version (`protocol_version`, which `kwctl annotate` records
@@ -103,11 +133,14 @@ pub(crate) fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<S
 /// A linked waPC module.
 struct WapcModule {
     pre: InstancePre<GuestState>,
+    operations: Operations,
 }
 
 impl PreparedGuest for WapcModule {
     fn start(&self, limits: Limits) -> Result<Box<dyn Guest>, CallError> {
-        Ok(Box::new(WapcInstance::start(&self.pre, limits)?))
+        let mut instance = WapcInstance::start(&self.pre, limits)?;
+        instance.operations = self.operations.clone();
+        Ok(Box::new(instance))
     }
 }
 
@@ -118,17 +151,16 @@ impl Guest for WapcInstance {
         settings_json: &[u8],
     ) -> Result<ValidationResponse, CallError> {
         let payload = validation_payload_parts(request_json, settings_json);
-        parse_answer("validate", &self.call_parts("validate", &payload)?)
+        let operation = Arc::clone(&self.operations.validate);
+        parse_answer("validate", &self.call_parts(&operation, &payload)?)
     }
 
     fn validate_settings(
         &mut self,
         settings_json: &[u8],
     ) -> Result<SettingsValidationResponse, CallError> {
-        parse_answer(
-            "validate_settings",
-            &self.call("validate_settings", settings_json)?,
-        )
+        let operation = Arc::clone(&self.operations.validate_settings);
+        parse_answer("validate_settings", &self.call(&operation, settings_json)?)
     }
 
     fn take_logs(&mut self) -> Vec<GuestLog> {
@@ -286,6 +318,7 @@ struct WapcInstance {
     store: Store<GuestState>,
     guest_call: TypedFunc<(i32, i32), i32>,
     limits: Limits,
+    operations: Operations,
 }
 
 impl WapcInstance {
@@ -322,6 +355,7 @@ impl WapcInstance {
             store,
             guest_call,
             limits,
+            operations: Operations::own(),
         })
     }
 

@@ -394,3 +394,104 @@ fn service_type_with_no_allowed_types_rejects_load_balancers_too() {
          LoadBalancer (ClusterIP and ExternalName are always allowed)",
     );
 }
+
+/// `module` with one more custom section: the same policy, but no longer byte for byte a
+/// built-in's module, so admit compiles it and runs it as the module it is.
+fn as_outside_module(module: &[u8]) -> Vec<u8> {
+    let name = b"admit-test-copy";
+    let mut copy = module.to_vec();
+    copy.extend([0, (1 + name.len()) as u8, name.len() as u8]);
+    copy.extend(name);
+    copy
+}
+
+#[test]
+fn export_writes_each_builtins_own_module() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("modules");
+    let run = admit(&[
+        "export",
+        "baseline",
+        "privileged",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|line| line.split("  ").next().unwrap().to_string())
+        .collect();
+    assert!(written.len() > 5, "{}", run.stdout);
+    assert!(written.contains(&dir.join("privileged.wasm").display().to_string()));
+    for path in &written {
+        let id = std::path::Path::new(path)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            std::fs::read(format!("policies/{id}/{id}.wasm")).unwrap(),
+            "{id}: the module policies/build.sh built"
+        );
+    }
+    let run = admit(&["export", "privilegd", "-o", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no built-in policy or preset `privilegd`; did you mean `privileged`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// admit runs the built-ins from the bundle (policies/builtins), compiled from the same
+/// sources ahead of time; a cluster runs each policy's own module. Both must answer alike: on
+/// every fixture, the same findings at the same places with the same messages and exit code,
+/// and the same refusal of unknown settings.
+#[test]
+fn every_builtin_answers_as_its_own_module_does() {
+    let out = tempfile::tempdir().unwrap();
+    let exported = out.path().join("exported");
+    let cache = out.path().join("cache");
+    let run = admit(&["export", "-o", exported.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut compared = 0;
+    for entry in std::fs::read_dir("fixtures/policies").unwrap() {
+        let id = entry.unwrap().file_name().to_str().unwrap().to_string();
+        let own = out.path().join(format!("{id}.wasm"));
+        std::fs::write(
+            &own,
+            as_outside_module(&std::fs::read(exported.join(format!("{id}.wasm"))).unwrap()),
+        )
+        .unwrap();
+        let fixtures = format!("fixtures/policies/{id}");
+        let settings = fixture_settings(&id).unwrap_or("{}");
+        for settings in [settings, r#"{"noSuchSetting": true}"#] {
+            let answers = [id.as_str(), own.to_str().unwrap()].map(|policy| {
+                support::findings(&[
+                    &fixtures,
+                    "--policy",
+                    policy,
+                    "--settings",
+                    settings,
+                    "--cache-dir",
+                    cache.to_str().unwrap(),
+                ])
+            });
+            assert!(!answers[0].0.is_empty(), "{id}: its fixtures give findings");
+            assert_eq!(
+                answers[0], answers[1],
+                "{id} with {settings}: bundle, then own module"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 60, "every built-in, twice");
+    // The own modules were compiled at run time; the bundle never was.
+    assert_eq!(
+        std::fs::read_dir(cache.join("modules")).unwrap().count(),
+        30
+    );
+}

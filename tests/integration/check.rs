@@ -966,7 +966,7 @@ fn compiled_modules_are_cached_unless_told_not_to() {
         "check",
         web,
         "--policy",
-        "privileged",
+        "tests/policies/privileged.wasm",
         "--no-cache",
         "--cache-dir",
         cache_arg,
@@ -977,7 +977,7 @@ fn compiled_modules_are_cached_unless_told_not_to() {
         "check",
         web,
         "--policy",
-        "privileged",
+        "tests/policies/privileged.wasm",
         "--cache-dir",
         cache_arg,
     ])
@@ -991,12 +991,25 @@ fn compiled_modules_are_cached_unless_told_not_to() {
         "check",
         web,
         "--policy",
-        "privileged",
+        "tests/policies/privileged.wasm",
         "--cache-dir",
         cache_arg,
     ])
     .code(1)
     .expect("[fixtures/manifests/web.yaml:27:25]");
+
+    // Built-ins were compiled when admit was built: they leave nothing in the cache.
+    std::fs::remove_dir_all(cache.join("modules")).unwrap();
+    admit(&[
+        "check",
+        web,
+        "--policy",
+        "recommended",
+        "--cache-dir",
+        cache_arg,
+    ])
+    .code(1);
+    assert_eq!(entries(), 0, "no built-in is compiled at run time");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 mod cache;
 mod engine;
+mod engine_config;
 mod error;
 pub(crate) mod guest;
 pub(crate) mod host_capabilities;
