@@ -1,8 +1,8 @@
 //! Two things the binary needs from its build:
 //!
-//! - `ADMIT_SOURCE_HASH`, a hash of admit's own sources, so that results cached by one build
-//!   are never trusted by another: the version number alone does not change between
-//!   development builds.
+//! - `ADMIT_SOURCE_HASH`, a hash of admit's own sources and the policy modules it embeds, so
+//!   that results cached by one build are never trusted by another: the version number alone
+//!   does not change between development builds.
 //! - `$OUT_DIR/builtins.cwasm`: the bundle of built-in policies (`policies/builtins`),
 //!   compiled ahead of time with the engine configuration admit runs with, so that no run
 //!   compiles a built-in. It is compiled for the target's baseline CPU, not this machine's,
@@ -28,6 +28,9 @@ fn stamp_source_hash() {
     let mut files = Vec::new();
     collect(Path::new("src"), &mut files);
     files.push(PathBuf::from("Cargo.lock"));
+    // The built-ins' modules: the result cache keys a built-in by this hash and its id rather
+    // than hashing its module on every run.
+    collect_modules(Path::new("policies"), &mut files);
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in &files {
@@ -49,6 +52,20 @@ fn collect(directory: &Path, files: &mut Vec<PathBuf>) {
             collect(&path, files);
         } else {
             files.push(path);
+        }
+    }
+}
+
+/// `policies/<id>/<id>.wasm` and `policies/builtins/builtins.wasm`.
+fn collect_modules(policies: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(policies) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let module = entry.path().join(name).with_extension("wasm");
+        if module.is_file() {
+            files.push(module);
         }
     }
 }

@@ -242,7 +242,11 @@ impl<'o> Policy<'o> {
         } = self.spec;
         let mut hasher = Sha256::new();
         let settings = serde_json::to_vec(settings).unwrap_or_default();
-        let digest: [u8; 32] = Sha256::digest(&self.bytes).into();
+        // A built-in's module is part of the admit build the key already names.
+        let digest: [u8; 32] = match crate::policies::Builtin::of_module(&self.bytes) {
+            Some(builtin) => Sha256::digest(builtin.id.as_bytes()).into(),
+            None => Sha256::digest(&self.bytes).into(),
+        };
         let described = format!("{severity:?}|{scope:?}|{execution_mode:?}|{allow_context_aware}");
         for part in [
             self.id.as_bytes(),

@@ -81,8 +81,8 @@ impl CompiledPolicy {
         )?;
         // One arm per ABI; each ABI compiles nothing itself and only links.
         let guest: Box<dyn PreparedGuest> = match mode {
-            ExecutionMode::KubewardenWapc => wapc::prepare(runtime, &module, operations)?,
-            ExecutionMode::Wasi => wasi::prepare(runtime, &module)?,
+            ExecutionMode::KubewardenWapc => wapc::prepare(&module, operations)?,
+            ExecutionMode::Wasi => wasi::prepare(&module)?,
             ExecutionMode::Opa | ExecutionMode::Gatekeeper => {
                 let policy_type = metadata.as_ref().map(|m| m.policy_type).unwrap_or_default();
                 opa::prepare(runtime, &module, mode, policy_type)?

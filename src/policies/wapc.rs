@@ -104,7 +104,6 @@ impl Operations {
 
 /// Link a compiled waPC module: the nine waPC imports and WASI preview1.
 pub(crate) fn prepare(
-    runtime: &PolicyRuntime,
     module: &wasmtime::Module,
     operations: Operations,
 ) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
@@ -114,7 +113,7 @@ pub(crate) fn prepare(
                 .into(),
         ));
     }
-    let pre = link_module(runtime, module, link)?;
+    let pre = link_module(module, link)?;
     Ok(Box::new(WapcModule { pre, operations }))
 }
 
@@ -124,7 +123,7 @@ pub(crate) fn protocol_version(runtime: &PolicyRuntime, wasm: &[u8]) -> Result<S
     let module = runtime
         .compile(wasm)
         .map_err(|e| CallError::trap(format!("cannot compile: {e:#}")))?;
-    let pre = link_module(runtime, &module, link).map_err(|e| CallError::trap(e.to_string()))?;
+    let pre = link_module(&module, link).map_err(|e| CallError::trap(e.to_string()))?;
     let mut instance = WapcInstance::start(&pre, runtime.limits())?;
     let answer = instance.call("protocol_version", b"")?;
     parse_answer("protocol_version", &answer)

@@ -1198,3 +1198,50 @@ fn files_a_hung_policy_skipped_are_not_cached_without_its_findings() {
         run.stdout
     );
 }
+
+/// Outside modules are compiled by Winch, which lacks typed function references; a module that
+/// uses them (as Go ≥ 1.26 wasip1 builds do) is compiled by Cranelift instead, and runs.
+#[test]
+fn a_module_the_baseline_compiler_refuses_runs_compiled_by_the_optimizing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let response = r#"{"accepted":false,"message":"called by reference"}"#;
+    let module = format!(
+        r#"(module
+            (import "wapc" "__guest_response" (func $response (param i32 i32)))
+            (type $answer (func (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{{\"valid\":true}}")
+            (data (i32.const 64) "{}")
+            (elem declare func $respond)
+            (func $respond (param i32 i32) (call $response (local.get 0) (local.get 1)))
+            (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+              (if (i32.eq (local.get $op_len) (i32.const 17))
+                (then
+                  (call_ref $answer (i32.const 0) (i32.const 14) (ref.func $respond))
+                  (return (i32.const 1))))
+              (call_ref $answer (i32.const 64) (i32.const {}) (ref.func $respond))
+              (i32.const 1)))"#,
+        response.replace('"', "\\\""),
+        response.len()
+    );
+    let path = dir.path().join("by-reference.wasm");
+    std::fs::write(&path, wat::parse_str(module).unwrap()).unwrap();
+    let policy = path.to_str().unwrap();
+    for compiler in ["winch", "cranelift"] {
+        crate::support::admit_env(
+            &crate::support::root(),
+            &[
+                "check",
+                "fixtures/manifests/web.yaml",
+                "--policy",
+                policy,
+                "--no-cache",
+            ],
+            None,
+            &[("ADMIT_COMPILER", std::path::Path::new(compiler))],
+        )
+        .code(1)
+        .expect("by-reference: called by reference")
+        .expect("[fixtures/manifests/web.yaml:5:9]");
+    }
+}

@@ -580,3 +580,29 @@ fn a_context_aware_policy_is_tested_against_context_files_and_sessions() {
         .expect("  ok      a recorded cluster that lacks it rejects\n")
         .expect("4 cases, 4 passed, 0 failed, 0 errors");
 }
+
+/// The large outside policy (1.5 MB, typed k8s-openapi objects) passes its own suite compiled
+/// by either compiler: Winch, admit's default for outside modules, and Cranelift.
+#[test]
+fn the_large_test_policy_passes_its_suite_under_both_compilers() {
+    let cache = tempfile::tempdir().unwrap();
+    for compiler in ["winch", "cranelift"] {
+        let run = support::admit_env(
+            &root(),
+            &[
+                "test",
+                "tests/policies/typed-workloads",
+                "--cache-dir",
+                cache.path().to_str().unwrap(),
+            ],
+            None,
+            &[("ADMIT_COMPILER", std::path::Path::new(compiler))],
+        );
+        run.code(0);
+        assert!(
+            run.stdout.contains("11 passed"),
+            "{compiler}: {}",
+            run.stdout
+        );
+    }
+}

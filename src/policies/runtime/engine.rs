@@ -1,5 +1,6 @@
-//! The one wasmtime [`Engine`] of a run: its configuration, the thread that advances its
-//! epoch, and compiling modules with it.
+//! The wasmtime engines of a run: the optimizing one (Cranelift), which the built-ins were
+//! compiled for ahead of time, and the baseline one (Winch), which compiles outside modules
+//! fast; the thread that advances their epochs; and compiling modules with them.
 
 use std::sync::{Arc, OnceLock};
 
@@ -19,6 +20,8 @@ pub struct PolicyRuntime {
     cache: Option<ModuleCache>,
     /// The bundle of built-ins, loaded when a built-in first needs it.
     bundle: Arc<OnceLock<Result<Module, String>>>,
+    /// The engine outside modules are compiled with first (see `compile`).
+    baseline: Arc<OnceLock<Option<Engine>>>,
 }
 
 impl PolicyRuntime {
@@ -37,6 +40,7 @@ impl PolicyRuntime {
             limits,
             cache,
             bundle: Arc::default(),
+            baseline: Arc::default(),
         })
     }
 
@@ -54,12 +58,38 @@ impl PolicyRuntime {
             .map_err(wasmtime::Error::msg)
     }
 
-    /// Compile `wasm`, or load it from the cache.
+    /// The module for `wasm`, from the cache or compiled, by the baseline compiler (Winch)
+    /// unless `ADMIT_COMPILER=cranelift` asks for the optimizing one or Winch cannot compile
+    /// the module (Go's wasip1 modules use typed function references, which it lacks).
+    ///
+    /// Winch, not Cranelift, because of what each costs admit's users: a 1.5 MB policy
+    /// compiles in 0.13 s and 154 MB instead of 3.2 s and 575 MB, and a check of 10,000
+    /// objects with it takes 7% longer, as most of a check's time is admit's own (BENCHMARKS.md,
+    /// "Outside modules"). Built-ins are Cranelift's, compiled when admit was built.
     pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<Module> {
-        match &self.cache {
-            Some(cache) => cache.load_or_compile(&self.engine, wasm),
-            None => Module::new(&self.engine, wasm),
+        if let Some(baseline) = self.baseline()
+            && let Ok(module) = self.compile_with(baseline, wasm)
+        {
+            return Ok(module);
         }
+        self.compile_with(&self.engine, wasm)
+    }
+
+    fn compile_with(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
+        match &self.cache {
+            Some(cache) => cache.load_or_compile(engine, wasm),
+            None => Module::new(engine, wasm),
+        }
+    }
+
+    /// The Winch engine, made on first use; `None` where it is not wanted or not available.
+    fn baseline(&self) -> Option<&Engine> {
+        self.baseline
+            .get_or_init(|| {
+                let wanted = std::env::var_os("ADMIT_COMPILER").is_none_or(|v| v != "cranelift");
+                wanted.then(baseline_engine).flatten()
+            })
+            .as_ref()
     }
 
     /// The wasmtime engine.
@@ -78,6 +108,19 @@ static BUNDLE: &[u8] = include_bytes!("../../../policies/builtins/builtins.wasm"
 
 /// The bundle compiled by build.rs for this target (empty where Cranelift could not).
 static PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtins.cwasm"));
+
+/// An engine with `engine_config()`'s settings and limits but Winch's code generation, without
+/// the proposals Winch does not implement (typed function references, and GC, which needs
+/// them). `None` where Winch does not support the CPU.
+fn baseline_engine() -> Option<Engine> {
+    let mut config = engine_config();
+    config.strategy(wasmtime::Strategy::Winch);
+    config.wasm_function_references(false);
+    config.wasm_gc(false);
+    let engine = Engine::new(&config).ok()?;
+    start_epoch_ticker(&engine);
+    Some(engine)
+}
 
 /// The precompiled bundle, when `engine` accepts it.
 fn load_precompiled(engine: &Engine) -> Option<Module> {

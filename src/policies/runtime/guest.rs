@@ -8,7 +8,6 @@
 
 use wasmtime::{InstancePre, Linker, Module};
 
-use super::engine::PolicyRuntime;
 use super::error::{CallError, PolicyLoadError};
 use super::host_capabilities::{GuestLog, HostContext};
 use super::limits::Limits;
@@ -67,14 +66,14 @@ pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// Link `module` with the imports `link` adds: the part of loading that waPC and WASI share.
+/// Link `module` with the imports `link` adds, for the engine that compiled it: the part of
+/// loading that waPC and WASI share.
 pub(crate) fn link_module<T: 'static>(
-    runtime: &PolicyRuntime,
     module: &Module,
     link: fn(&mut Linker<T>) -> wasmtime::Result<()>,
 ) -> Result<InstancePre<T>, PolicyLoadError> {
     let invalid = |e: wasmtime::Error| PolicyLoadError::Invalid(format!("{e:#}"));
-    let mut linker = Linker::new(runtime.engine());
+    let mut linker = Linker::new(module.engine());
     link(&mut linker).map_err(invalid)?;
     linker.instantiate_pre(module).map_err(invalid)
 }

@@ -21,9 +21,7 @@ use super::protocol::{SettingsValidationResponse, ValidationResponse, validation
 use super::runtime::guest::{Guest, PreparedGuest, link_module, parse_answer};
 use super::runtime::host_capabilities::{self, GuestLogs, HostCall, HostContext};
 use super::runtime::wasi_context::command_context;
-use super::runtime::{
-    CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, PolicyRuntime, exited, trapped,
-};
+use super::runtime::{CallError, GuestLog, Limits, MemoryCap, PolicyLoadError, exited, trapped};
 
 /// argv[0], as Kubewarden passes it.
 const PROGRAM: &str = "policy.wasm";
@@ -39,7 +37,6 @@ struct WasiState {
 
 /// Link a compiled WASI command: WASI preview1 and the host-call import.
 pub(crate) fn prepare(
-    runtime: &PolicyRuntime,
     module: &wasmtime::Module,
 ) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
     if module.get_export("_start").is_none() {
@@ -47,7 +44,7 @@ pub(crate) fn prepare(
             "it does not export `_start`, so it is not a WASI command (executionMode: wasi)".into(),
         ));
     }
-    let pre = link_module(runtime, module, link)?;
+    let pre = link_module(module, link)?;
     Ok(Box::new(WasiModule { pre }))
 }
 
