@@ -14,7 +14,8 @@ pub use admit_policy_kit::*;
 #[macro_export]
 macro_rules! register {
     ($settings:ty, $check:path) => {
-        pub const VALIDATE: $crate::Handler = |payload| $crate::validate::<$settings>(payload, $check);
+        pub const VALIDATE: $crate::Handler =
+            |payload| $crate::validate::<$settings>(payload, $check);
         pub const VALIDATE_SETTINGS: $crate::Handler = $crate::validate_settings::<$settings>;
     };
 }
