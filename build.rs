@@ -19,9 +19,9 @@ mod engine_config;
 /// The bundle, as `policies/build.sh` commits it.
 const BUNDLE: &str = "policies/builtins/builtins.wasm";
 
-fn main() {
+fn main() -> Result<(), String> {
     stamp_source_hash();
-    precompile_bundle();
+    precompile_bundle()
 }
 
 fn stamp_source_hash() {
@@ -70,7 +70,8 @@ fn collect_modules(policies: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-fn precompile_bundle() {
+/// Fails only when the output cannot be written: without it the crate cannot build.
+fn precompile_bundle() -> Result<(), String> {
     println!("cargo:rerun-if-changed={BUNDLE}");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     let (out, stamp) = (out_dir.join("builtins.cwasm"), out_dir.join("builtins.key"));
@@ -83,7 +84,7 @@ fn precompile_bundle() {
             engine.precompile_compatibility_hash().hash(&mut key);
             let key = format!("{:016x}", key.finish());
             if out.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|k| k == key) {
-                return;
+                return Ok(());
             }
             let _ = std::fs::remove_file(&stamp);
             engine
@@ -99,13 +100,11 @@ fn precompile_bundle() {
         );
         (Vec::new(), None)
     });
-    if let Err(error) = std::fs::write(&out, compiled) {
-        // Without the file the crate cannot build: fail here, saying why.
-        panic!("cannot write {}: {error}", out.display());
-    }
+    std::fs::write(&out, compiled).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     if let Some(key) = key {
         let _ = std::fs::write(&stamp, key);
     }
+    Ok(())
 }
 
 /// The engine to compile the bundle with, for the target being built, and the bundle.

@@ -35,20 +35,25 @@ pub(crate) fn export(names: &[String], output: &Path) -> miette::Result<u8> {
         std::fs::create_dir_all(output)
             .map_err(|e| miette!("cannot create {}: {e}", output.display()))?;
     }
-    let mut out = std::io::stdout().lock();
+    // Every module is written before anything is printed, so a reader that stops early
+    // (`| head`) cannot cut the export short.
+    let mut listing = String::new();
     for builtin in chosen {
         let path = output.join(format!("{}.wasm", builtin.id));
         super::write_atomically(&path, builtin.wasm)?;
         let digest = hex(&Sha256::digest(builtin.wasm));
-        writeln!(
-            out,
-            "{}  {} bytes  sha256:{digest}",
+        listing.push_str(&format!(
+            "{}  {} bytes  sha256:{digest}\n",
             path.display(),
             builtin.wasm.len()
-        )
-        .into_diagnostic()?;
+        ));
     }
-    Ok(0)
+    match std::io::stdout().lock().write_all(listing.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).into_diagnostic()
+        }
+        _ => Ok(0),
+    }
 }
 
 fn unknown(name: &str) -> miette::Report {
