@@ -322,3 +322,44 @@ fn the_summary_counts_a_rendered_object_once_whatever_files_its_findings_point_i
         run.summary()
     );
 }
+
+/// README's GitLab CI recipe keeps the cache inside the project (`.admit-cache`), where
+/// `admit check .` walks: its kept renderings are YAML, and must never be checked as
+/// manifests. A hidden directory is not walked, so the second run reports what the first did.
+#[test]
+fn a_cache_directory_inside_the_checked_tree_is_not_checked() {
+    require_kustomize();
+    let tree = scratch_tree();
+    std::fs::remove_dir_all(tree.path().join("remote")).unwrap();
+    let cache = tree.path().join(".admit-cache");
+    let check = || {
+        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+            .current_dir(tree.path())
+            .args(["check", ".", "--isolated", "--format", "concise"])
+            .env("ADMIT_CACHE_DIR", &cache)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = check();
+    assert!(
+        first.contains("overlays/prod/privileged.yaml:12:23"),
+        "{first}"
+    );
+    let kept: Vec<_> = walk(&cache.join("renders"));
+    assert!(
+        kept.iter()
+            .any(|p| p.extension().is_some_and(|e| e == "yaml")),
+        "renderings are kept as YAML: {kept:?}"
+    );
+    let second = check();
+    assert!(!second.contains(".admit-cache"), "{second}");
+    let findings = |report: &str| -> Vec<String> {
+        report
+            .lines()
+            .filter(|l| l.contains(": error["))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(findings(&second), findings(&first));
+}
