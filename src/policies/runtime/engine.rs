@@ -167,3 +167,30 @@ fn start_epoch_ticker(engine: &Engine) {
             .ok();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_loads_the_bundle_build_rs_compiled() {
+        // build.rs and the runtime must configure the engine alike (engine_config.rs); a
+        // setting made on one side only would send every run to the fallback compile.
+        assert!(!PRECOMPILED.is_empty(), "build.rs compiled the bundle");
+        let runtime = PolicyRuntime::new(Limits::default(), None).unwrap();
+        assert!(load_precompiled(runtime.engine()).is_some());
+        let bundle = runtime.builtins_module().unwrap();
+        assert!(bundle.get_export("__guest_call").is_some());
+    }
+
+    #[test]
+    fn an_engine_with_other_settings_refuses_the_precompiled_bundle() {
+        // What a binary on a CPU or wasmtime the build did not have meets: a refusal, after
+        // which the bundle is compiled like any module, never code loaded on trust.
+        let mut config = engine_config();
+        config.epoch_interruption(false);
+        let engine = Engine::new(&config).unwrap();
+        assert!(load_precompiled(&engine).is_none());
+        assert!(load_precompiled(&baseline_engine().unwrap()).is_none());
+    }
+}
