@@ -61,27 +61,25 @@ packages+=(-p builtins)
 wasm_cargo "$HERE" "$target_dir" "${packages[@]}" || die "cargo build failed (toolchain: $toolchain_line)"
 
 stale=()
-for id in "${policies[@]}"; do
-    out="$(wasm_output "$target_dir" "$id")"
-    committed="$HERE/$id/$id.wasm"
+# publish OUT COMMITTED: copy a built module over the committed one, or compare them in --check.
+publish() {
+    local out="$1" committed="$2" name
+    name="$(basename "$committed")"
     if [[ $mode == build ]]; then
         cp "$out" "$committed"
         chmod 644 "$committed"
-        printf '%-28s %8d bytes  sha256:%s\n' "$id.wasm" "$(size "$committed")" "$(sha "$committed")"
+        printf '%-28s %8d bytes  sha256:%s\n' "$name" "$(size "$committed")" "$(sha "$committed")"
     else
-        compare_or_report "$out" "$committed" "$id.wasm" || stale+=("policies/$id/$id.wasm")
+        compare_or_report "$out" "$committed" "$name" || stale+=("policies/${committed#"$HERE/"}")
     fi
+}
+for id in "${policies[@]}"; do
+    publish "$(wasm_output "$target_dir" "$id")" "$HERE/$id/$id.wasm"
 done
+# The bundle has no metadata section of its own, so wasm_output's check does not apply.
 out="$target_dir/$TARGET/release/builtins.wasm"
 [[ -f "$out" ]] || die "cargo did not produce $out"
-committed="$HERE/builtins/builtins.wasm"
-if [[ $mode == build ]]; then
-    cp "$out" "$committed"
-    chmod 644 "$committed"
-    printf '%-28s %8d bytes  sha256:%s\n' "builtins.wasm" "$(size "$committed")" "$(sha "$committed")"
-else
-    compare_or_report "$out" "$committed" "builtins.wasm" || stale+=("policies/builtins/builtins.wasm")
-fi
+publish "$out" "$HERE/builtins/builtins.wasm"
 
 if [[ $mode == build ]]; then
     echo "$toolchain_line" >"$HERE/toolchain.txt"

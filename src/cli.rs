@@ -371,19 +371,30 @@ enum InspectFormat {
 }
 
 fn parse_output(value: &str) -> Result<OutputSpec, String> {
+    let names = Format::ALL.map(Format::name);
+    let (format, file) = format_and_file(value, Format::from_name, &names)?;
+    Ok(OutputSpec { format, file })
+}
+
+/// A `--format` value, `FORMAT` or `FORMAT=FILE`: the format `find` knows by that name (one of
+/// `names`), and the file. For `check` and `test`, whose formats differ.
+pub(crate) fn format_and_file<F>(
+    value: &str,
+    find: fn(&str) -> Option<F>,
+    names: &[&str],
+) -> Result<(F, Option<PathBuf>), String> {
     let (name, file) = match value.split_once('=') {
         Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
         Some((name, _)) => return Err(format!("`{name}=` needs a file name after `=`")),
         None => (value, None),
     };
-    let format = Format::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    let format = find(name).ok_or_else(|| {
         format!(
             "unknown format `{name}`; choose one of {}",
             names.join(", ")
         )
     })?;
-    Ok(OutputSpec { format, file })
+    Ok((format, file))
 }
 
 /// `--exclude`'s value: a glob, checked now so that a mistake is a usage error.

@@ -14,15 +14,14 @@ use sha2::{Digest, Sha256};
 use crate::digest::hex;
 use crate::policies::Builtin;
 use crate::policies::builtin::BUILTINS;
+use crate::policies::{builtins_named, did_you_mean};
 
 /// Write `<output>/<id>.wasm` for each built-in or preset named (every built-in when none is),
 /// and list what was written: file, size and sha256.
 pub(crate) fn export(names: &[String], output: &Path) -> miette::Result<u8> {
     let mut chosen: Vec<&'static Builtin> = Vec::new();
     for name in names {
-        let found = Builtin::preset(name)
-            .or_else(|| Builtin::find(name).map(|b| vec![b]))
-            .ok_or_else(|| unknown(name))?;
+        let found = builtins_named(name).ok_or_else(|| unknown(name))?;
         chosen.extend(found);
     }
     if names.is_empty() {
@@ -57,11 +56,7 @@ pub(crate) fn export(names: &[String], output: &Path) -> miette::Result<u8> {
 }
 
 fn unknown(name: &str) -> miette::Report {
-    let known = BUILTINS
-        .iter()
-        .map(|b| b.id)
-        .chain(crate::policies::builtin::PRESETS);
-    let guess = crate::suggest::closest(name, known)
+    let guess = did_you_mean(name)
         .map(|close| format!("; did you mean `{close}`?"))
         .unwrap_or_default();
     miette!(

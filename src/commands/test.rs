@@ -2,7 +2,7 @@
 //! by reference, run their cases, rewrite them with `--update`, and write the reports.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use miette::{IntoDiagnostic, miette};
 
@@ -185,17 +185,7 @@ fn write_reports(
 
 /// `--format`'s value for `admit test`: `FORMAT` or `FORMAT=FILE`.
 pub(crate) fn parse_output(value: &str) -> Result<OutputSpec, String> {
-    let (name, file) = match value.split_once('=') {
-        Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
-        Some((name, _)) => return Err(format!("`{name}=` needs a file name after `=`")),
-        None => (value, None),
-    };
-    let format = Format::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!(
-            "unknown format `{name}`; choose one of {}",
-            names.join(", ")
-        )
-    })?;
+    let names = Format::ALL.map(Format::name);
+    let (format, file) = crate::cli::format_and_file(value, Format::from_name, &names)?;
     Ok(OutputSpec { format, file })
 }

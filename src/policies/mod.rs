@@ -45,4 +45,4 @@ pub(crate) use policy::{is_rego, resolve_mode};
 pub use protocol::{Settings, ValidationResponse};
 pub(crate) use runtime::ModuleCache;
 pub use runtime::{CallError, HostAnswers, HostContext, Limits, PolicyLoadError, PolicyRuntime};
-pub(crate) use selection::{DEFAULT_PRESET, PolicySource, select};
+pub(crate) use selection::{DEFAULT_PRESET, PolicySource, builtins_named, did_you_mean, select};

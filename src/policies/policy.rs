@@ -76,8 +76,7 @@ impl CompiledPolicy {
         let mode = resolve_mode(
             metadata.as_ref().map(|m| m.execution_mode),
             mode_override,
-            // What `is_rego` reads from the bytes, from the module compiled already.
-            module.exports().any(|e| e.name().starts_with("opa_")),
+            exports_opa(&module),
         )?;
         // One arm per ABI; each ABI compiles nothing itself and only links.
         let guest: Box<dyn PreparedGuest> = match mode {
@@ -157,6 +156,11 @@ pub(crate) fn is_rego(bytes: &[u8]) -> bool {
         matches!(payload, Ok(wasmparser::Payload::ExportSection(exports))
             if exports.clone().into_iter().any(|e| e.is_ok_and(|e| e.name.starts_with("opa_"))))
     })
+}
+
+/// [`is_rego`] of a module compiled already, read from its exports rather than its bytes.
+pub(crate) fn exports_opa(module: &wasmtime::Module) -> bool {
+    module.exports().any(|e| e.name().starts_with("opa_"))
 }
 
 /// The mode to run a module in, from its metadata's mode, the user's and whether it is a Rego

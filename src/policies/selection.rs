@@ -78,11 +78,8 @@ fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
     if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
         return Ok(vec![PolicySource::File(path.to_path_buf())]);
     }
-    if let Some(preset) = Builtin::preset(name) {
-        return Ok(preset.into_iter().map(PolicySource::Builtin).collect());
-    }
-    if let Some(builtin) = Builtin::find(name) {
-        return Ok(vec![PolicySource::Builtin(builtin)]);
+    if let Some(builtins) = builtins_named(name) {
+        return Ok(builtins.into_iter().map(PolicySource::Builtin).collect());
     }
     if let Some(close) = did_you_mean(name) {
         return Err(format!(
@@ -99,8 +96,13 @@ fn resolve(name: &str) -> Result<Vec<PolicySource>, String> {
     ))
 }
 
+/// The built-ins of preset `name`, or built-in `name` alone; `None` when it is neither.
+pub(crate) fn builtins_named(name: &str) -> Option<Vec<&'static Builtin>> {
+    Builtin::preset(name).or_else(|| Builtin::find(name).map(|builtin| vec![builtin]))
+}
+
 /// The preset or built-in id closest to `name`, when it is close enough to be a typo of it.
-fn did_you_mean(name: &str) -> Option<&'static str> {
+pub(crate) fn did_you_mean(name: &str) -> Option<&'static str> {
     crate::suggest::closest(
         name,
         PRESETS.into_iter().chain(BUILTINS.iter().map(|b| b.id)),

@@ -107,7 +107,7 @@ pub(crate) fn prepare(
     module: &wasmtime::Module,
     operations: Operations,
 ) -> Result<Box<dyn PreparedGuest>, PolicyLoadError> {
-    if module.exports().any(|e| e.name().starts_with("opa_")) {
+    if super::policy::exports_opa(module) {
         return Err(PolicyLoadError::Invalid(
             "this is an OPA module: give it `executionMode: opa` or `gatekeeper` in its metadata"
                 .into(),

@@ -226,29 +226,26 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// `admit check . --isolated --format concise ARGS` in `tree` with `cache` as its cache
+/// directory: what it prints.
+fn concise_report(tree: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> String {
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
+        .current_dir(tree)
+        .args(["check", ".", "--isolated", "--format", "concise"])
+        .args(args)
+        .env("ADMIT_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn a_kept_rendering_is_used_until_a_file_of_the_tree_changes() {
     require_kustomize();
     let tree = scratch_tree();
     std::fs::remove_dir_all(tree.path().join("remote")).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let check = || {
-        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
-            .current_dir(tree.path())
-            .args([
-                "check",
-                ".",
-                "--isolated",
-                "--format",
-                "concise",
-                "-p",
-                "privileged",
-            ])
-            .env("ADMIT_CACHE_DIR", cache.path())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let check = || concise_report(tree.path(), cache.path(), &["-p", "privileged"]);
     let first = check();
     assert!(
         first.contains("overlays/prod/privileged.yaml:12:23"),
@@ -332,15 +329,7 @@ fn a_cache_directory_inside_the_checked_tree_is_not_checked() {
     let tree = scratch_tree();
     std::fs::remove_dir_all(tree.path().join("remote")).unwrap();
     let cache = tree.path().join(".admit-cache");
-    let check = || {
-        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_admit"))
-            .current_dir(tree.path())
-            .args(["check", ".", "--isolated", "--format", "concise"])
-            .env("ADMIT_CACHE_DIR", &cache)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let check = || concise_report(tree.path(), &cache, &[]);
     let first = check();
     assert!(
         first.contains("overlays/prod/privileged.yaml:12:23"),
